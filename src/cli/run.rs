@@ -1,0 +1,157 @@
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{stdout_is_terminal, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use crate::out;
+use crate::report::thresholds;
+use crate::run::{run, RunOptions};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: results/<scenario name>/].
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overrides the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Overrides the scenario's number of replications.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replications: Option<u32>,
+    /// Sets a scenario key, e.g. `services.support.acw=30s` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A gate such as `support:wait_p95_s<60` or `p95(wait)<60s` (repeatable);
+    /// a failure gives exit code 1 after all results are written.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub threshold: Vec<String>,
+    /// Ignore the scenario's [[thresholds]].
+    #[arg(long)]
+    pub no_thresholds: bool,
+    /// Worker threads for replications [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Do not write sessions.csv.
+    #[arg(long)]
+    pub no_sessions: bool,
+    /// Print nothing but errors and threshold failures.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn execute(a: RunArgs) -> i32 {
+    let loaded = match crate::scenario::load(&a.scenario, &a.set) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut scn = loaded.scenario;
+    if !a.quiet {
+        for w in &loaded.warnings {
+            eprintln!(
+                "warning: {}: {}: {}",
+                a.scenario.display(),
+                w.location,
+                w.message
+            );
+        }
+    }
+    if let Some(s) = a.seed {
+        scn.sim.seed = s;
+    }
+    if let Some(r) = a.replications {
+        scn.sim.replications = r;
+    }
+    let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
+    let mut exprs: Vec<&str> = Vec::new();
+    if !a.no_thresholds {
+        exprs.extend(scn.thresholds.iter().map(String::as_str));
+    }
+    exprs.extend(a.threshold.iter().map(String::as_str));
+    let mut gates = Vec::new();
+    for e in exprs {
+        match thresholds::parse(e, &names) {
+            Ok(t) => gates.push(t),
+            Err(m) => {
+                eprintln!("{}: {m}", a.scenario.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&scn.name));
+    let opts = RunOptions {
+        out_dir: out_dir.clone(),
+        threads: a.threads.map(|t| t as usize),
+        sessions: !a.no_sessions,
+        thresholds: gates,
+    };
+    let bar = (!a.quiet && stdout_is_terminal()).then(|| {
+        let b = ProgressBar::new(scn.sim.replications as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    });
+    let bar_ref = Mutex::new(bar.clone());
+    let tick = || {
+        if let Some(b) = bar_ref.lock().ok().and_then(|g| g.clone()) {
+            b.inc(1);
+        }
+    };
+    let result = run(&scn, &opts, &tick);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let output = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if !a.quiet {
+        let services: Vec<String> = scn.services.iter().map(|s| s.name.clone()).collect();
+        out!(
+            "{}: {} replication{}, seed {}, {} tasks, {} events in {:.2}s",
+            scn.name,
+            scn.sim.replications,
+            if scn.sim.replications == 1 { "" } else { "s" },
+            scn.sim.seed,
+            output.tasks,
+            output.events,
+            output.elapsed.as_secs_f64()
+        );
+        out!("{}", output.summary.table(&services));
+        out!("results in {}", out_dir.display());
+    }
+    let mut failed = false;
+    for v in &output.verdicts {
+        let observed = v
+            .observed
+            .map_or("undefined".to_string(), crate::report::fmt::num);
+        if !v.ok {
+            failed = true;
+            eprintln!("threshold FAILED: {} (observed {observed})", v.expr);
+        } else if !a.quiet {
+            out!("threshold ok: {} (observed {observed})", v.expr);
+        }
+    }
+    if failed {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}

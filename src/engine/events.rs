@@ -1,0 +1,103 @@
+//! The future-event list: a binary heap ordered by (time, sequence), so
+//! events at the same time run in the order they were scheduled.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::model::{SourceId, Time, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The next customer of an arrival source.
+    Arrival(SourceId),
+    /// A customer's patience ran out. `gen` guards against a reused slot.
+    Patience { slot: u32, gen: u32 },
+    /// The offered user accepts after the accept delay.
+    Accept { slot: u32, gen: u32, user: UserId },
+    /// The conversation ends.
+    Finish { slot: u32, gen: u32 },
+    /// After-call work may be over.
+    AcwEnd(UserId),
+    /// A reporting interval boundary.
+    IntervalEnd,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Scheduled {
+    time: Time,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.time, self.seq) == (o.time, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.time, o.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct EventQueue {
+    heap: BinaryHeap<Scheduled>,
+    seq: u64,
+}
+
+impl EventQueue {
+    #[inline]
+    pub fn schedule(&mut self, time: Time, event: Event) {
+        self.heap.push(Scheduled {
+            time,
+            seq: self.seq,
+            event,
+        });
+        self.seq += 1;
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Time, Event)> {
+        self.heap.pop().map(|s| (s.time, s.event))
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_then_fifo() {
+        let mut q = EventQueue::default();
+        q.schedule(5, Event::AcwEnd(1));
+        q.schedule(3, Event::AcwEnd(2));
+        q.schedule(5, Event::AcwEnd(3));
+        q.schedule(3, Event::AcwEnd(4));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (3, Event::AcwEnd(2)),
+                (3, Event::AcwEnd(4)),
+                (5, Event::AcwEnd(1)),
+                (5, Event::AcwEnd(3)),
+            ]
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! Where a replication's streamed records go: the CSV writers in `report`, or
+//! nowhere (`--no-sessions`, benchmarks, tests that read the summary only).
+
+use crate::model::{Channel, Outcome, Priority, Time};
+
+/// One service session, as sessions.csv shows it. Times are simulation times;
+/// writers subtract `origin` (the measured start).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRecord<'a> {
+    pub replication: u32,
+    pub session_id: u64,
+    pub task_id: u64,
+    pub service: &'a str,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub arrived: Time,
+    pub queued: Option<Time>,
+    pub queue_position: Option<u32>,
+    pub user: Option<&'a str>,
+    pub accepted: Option<Time>,
+    pub wait: Option<Time>,
+    pub ended: Time,
+    pub outcome: Outcome,
+    pub offers: u32,
+    pub ronas: u32,
+    pub transferred_to: Option<&'a str>,
+    pub failure_reason: Option<&'a str>,
+    pub origin: Time,
+}
+
+/// One service's reporting interval, as intervals.csv shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct IntervalRecord<'a> {
+    pub replication: u32,
+    pub service: &'a str,
+    /// Interval start, seconds from the measured start.
+    pub start_s: f64,
+    pub offered: u64,
+    pub queued: u64,
+    pub handled: u64,
+    pub abandoned: u64,
+    pub failed: u64,
+    pub service_level: f64,
+    pub mean_wait_s: f64,
+    pub wait_p90_s: f64,
+    pub mean_queue_length: f64,
+    pub max_queue_length: u32,
+    pub selectable_users: f64,
+    pub occupancy: f64,
+}
+
+pub trait Sinks {
+    fn session(&mut self, r: &SessionRecord);
+    fn interval(&mut self, r: &IntervalRecord);
+}
+
+/// Discards everything.
+pub struct NullSinks;
+
+impl Sinks for NullSinks {
+    fn session(&mut self, _: &SessionRecord) {}
+    fn interval(&mut self, _: &IntervalRecord) {}
+}
+
+/// Keeps everything in memory (tests).
+#[derive(Default)]
+pub struct MemorySinks {
+    pub sessions: Vec<OwnedSession>,
+    pub intervals: Vec<(String, f64, u64, u64, u64)>,
+}
+
+/// A session record with owned strings.
+#[derive(Debug, Clone)]
+pub struct OwnedSession {
+    pub task_id: u64,
+    pub service: String,
+    pub user: Option<String>,
+    pub arrived: Time,
+    pub queued: Option<Time>,
+    pub queue_position: Option<u32>,
+    pub accepted: Option<Time>,
+    pub wait: Option<Time>,
+    pub ended: Time,
+    pub outcome: Outcome,
+    pub offers: u32,
+}
+
+impl Sinks for MemorySinks {
+    fn session(&mut self, r: &SessionRecord) {
+        self.sessions.push(OwnedSession {
+            task_id: r.task_id,
+            service: r.service.to_string(),
+            user: r.user.map(str::to_string),
+            arrived: r.arrived,
+            queued: r.queued,
+            queue_position: r.queue_position,
+            accepted: r.accepted,
+            wait: r.wait,
+            ended: r.ended,
+            outcome: r.outcome,
+            offers: r.offers,
+        });
+    }
+    fn interval(&mut self, r: &IntervalRecord) {
+        self.intervals.push((
+            r.service.to_string(),
+            r.start_s,
+            r.offered,
+            r.queued,
+            r.handled,
+        ));
+    }
+}

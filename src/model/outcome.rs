@@ -1,0 +1,69 @@
+//! Service-session outcomes and their groups, as Nimbus reports them.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    CustomerHangupBeforeAccept,
+    CustomerHangupInWorkflow,
+    CustomerHangupInWorkflowAfterQueue,
+    CustomerHangupInQueue,
+    UserAccepted,
+    UserTransferSuccess,
+    TransferredByWorkflow,
+    Cancelled,
+    Abandoned,
+    DisconnectedByWorkflow,
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutcomeGroup {
+    HandledByUser,
+    HandledBySystem,
+    HangupByCustomer,
+    NotHandled,
+    Error,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::CustomerHangupBeforeAccept => "CustomerHangupBeforeAccept",
+            Outcome::CustomerHangupInWorkflow => "CustomerHangupInWorkflow",
+            Outcome::CustomerHangupInWorkflowAfterQueue => "CustomerHangupInWorkflowAfterQueue",
+            Outcome::CustomerHangupInQueue => "CustomerHangupInQueue",
+            Outcome::UserAccepted => "UserAccepted",
+            Outcome::UserTransferSuccess => "UserTransferSuccess",
+            Outcome::TransferredByWorkflow => "TransferredByWorkflow",
+            Outcome::Cancelled => "Cancelled",
+            Outcome::Abandoned => "Abandoned",
+            Outcome::DisconnectedByWorkflow => "DisconnectedByWorkflow",
+            Outcome::Failed => "Failed",
+        }
+    }
+
+    pub fn group(self) -> OutcomeGroup {
+        use Outcome::*;
+        match self {
+            UserAccepted | UserTransferSuccess => OutcomeGroup::HandledByUser,
+            TransferredByWorkflow | DisconnectedByWorkflow => OutcomeGroup::HandledBySystem,
+            CustomerHangupBeforeAccept
+            | CustomerHangupInWorkflow
+            | CustomerHangupInWorkflowAfterQueue
+            | CustomerHangupInQueue => OutcomeGroup::HangupByCustomer,
+            Cancelled | Abandoned => OutcomeGroup::NotHandled,
+            Failed => OutcomeGroup::Error,
+        }
+    }
+}
+
+impl OutcomeGroup {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeGroup::HandledByUser => "HandledByUser",
+            OutcomeGroup::HandledBySystem => "HandledBySystem",
+            OutcomeGroup::HangupByCustomer => "HangupByCustomer",
+            OutcomeGroup::NotHandled => "NotHandled",
+            OutcomeGroup::Error => "Error",
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Simulation time: integer microseconds since the start of the simulated run
+//! (warm-up included). Integers keep event ordering exact; seconds with three
+//! decimals appear only at the edges (output files).
+
+/// A point in simulated time or a span of it, in microseconds.
+pub type Time = u64;
+
+pub const MICROS_PER_MS: Time = 1_000;
+pub const MICROS_PER_SEC: Time = 1_000_000;
+
+/// Converts seconds (as drawn from a distribution) to integer time, rounding to
+/// the nearest microsecond and clamping negatives to zero.
+#[inline]
+pub fn from_secs_f64(s: f64) -> Time {
+    if s.is_finite() && s > 0.0 {
+        (s * MICROS_PER_SEC as f64).round() as Time
+    } else {
+        0
+    }
+}
+
+#[inline]
+pub fn to_secs_f64(t: Time) -> f64 {
+    t as f64 / MICROS_PER_SEC as f64
+}
+
+/// Appends `t - origin` as seconds with exactly three decimals (rounded to the
+/// millisecond) to `out`, without allocating. Times before `origin` are written
+/// with a leading minus sign.
+pub fn push_secs3(out: &mut Vec<u8>, t: Time, origin: Time) {
+    let (neg, d) = if t >= origin {
+        (false, t - origin)
+    } else {
+        (true, origin - t)
+    };
+    let ms = (d + MICROS_PER_MS / 2) / MICROS_PER_MS;
+    if neg && ms > 0 {
+        out.push(b'-');
+    }
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(ms / 1000).as_bytes());
+    out.push(b'.');
+    let frac = (ms % 1000) as u16;
+    out.push(b'0' + (frac / 100) as u8);
+    out.push(b'0' + ((frac / 10) % 10) as u8);
+    out.push(b'0' + (frac % 10) as u8);
+}
+
+/// Formats a duration for humans in the scenario's own notation ("1h30m", "250ms").
+pub fn format_duration(t: Time) -> String {
+    if t == 0 {
+        return "0s".to_string();
+    }
+    let mut rest = t;
+    let mut s = String::new();
+    for (unit, size) in [
+        ("d", 86_400 * MICROS_PER_SEC),
+        ("h", 3_600 * MICROS_PER_SEC),
+        ("m", 60 * MICROS_PER_SEC),
+        ("s", MICROS_PER_SEC),
+        ("ms", MICROS_PER_MS),
+        ("us", 1),
+    ] {
+        if rest >= size {
+            s.push_str(&format!("{}{}", rest / size, unit));
+            rest %= size;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs3(t: Time, o: Time) -> String {
+        let mut v = Vec::new();
+        push_secs3(&mut v, t, o);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn three_decimals_round_to_the_millisecond() {
+        assert_eq!(secs3(0, 0), "0.000");
+        assert_eq!(secs3(1_234_567, 0), "1.235");
+        assert_eq!(secs3(1_234_499, 0), "1.234");
+        assert_eq!(secs3(5 * MICROS_PER_SEC, 7 * MICROS_PER_SEC), "-2.000");
+        assert_eq!(secs3(3_600_000_000, 0), "3600.000");
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(format_duration(5_400 * MICROS_PER_SEC), "1h30m");
+        assert_eq!(format_duration(250 * MICROS_PER_MS), "250ms");
+        assert_eq!(format_duration(0), "0s");
+    }
+}

@@ -1,0 +1,7 @@
+//! Output: CSV / JSON writers, thresholds. Libraries do not print; the CLI does.
+
+pub mod atomic;
+pub mod fmt;
+pub mod streams;
+pub mod summary;
+pub mod thresholds;

@@ -1,0 +1,202 @@
+//! summary.csv, summary.json and users.csv from the replications' results,
+//! plus the human table printed after a run.
+
+use serde::Serialize;
+
+use super::fmt::num;
+use super::thresholds::Verdict;
+use crate::model::Scenario;
+use crate::stats::ci::{estimate, Estimate};
+use crate::stats::{RepResult, METRICS, N_METRICS};
+
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    /// Service id, or `*` for the tenant.
+    pub service: String,
+    pub metric: &'static str,
+    pub est: Estimate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub scenario: String,
+    pub hash: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub rows: Vec<SummaryRow>,
+}
+
+impl Summary {
+    /// Aggregates per-replication metrics (in replication order) into means
+    /// and 95 % confidence half-widths. The tenant (`*`) comes first.
+    pub fn from_results(scn: &Scenario, results: &[RepResult]) -> Summary {
+        let n_svc = scn.services.len();
+        let mut rows = Vec::with_capacity((n_svc + 1) * N_METRICS);
+        let order = std::iter::once(n_svc).chain(0..n_svc);
+        for s in order {
+            let service = if s == n_svc {
+                "*".to_string()
+            } else {
+                scn.services[s].name.clone()
+            };
+            for (m, metric) in METRICS.iter().enumerate() {
+                let est = estimate(results.iter().map(|r| r.metrics[s][m]));
+                rows.push(SummaryRow {
+                    service: service.clone(),
+                    metric,
+                    est,
+                });
+            }
+        }
+        Summary {
+            scenario: scn.name.clone(),
+            hash: scn.hash.clone(),
+            seed: scn.sim.seed,
+            replications: results.len() as u32,
+            rows,
+        }
+    }
+
+    pub fn get(&self, service: &str, metric: &str) -> Option<&Estimate> {
+        self.rows
+            .iter()
+            .find(|r| r.service == service && r.metric == metric)
+            .map(|r| &r.est)
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from("service,metric,mean,ci95,min,max,replications\n");
+        for r in &self.rows {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                r.service,
+                r.metric,
+                num(r.est.mean),
+                num(r.est.ci95),
+                num(r.est.min),
+                num(r.est.max),
+                r.est.n
+            ));
+        }
+        s
+    }
+
+    pub fn to_json(&self, verdicts: &[Verdict]) -> String {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            service: &'a str,
+            metric: &'a str,
+            mean: Option<f64>,
+            ci95: Option<f64>,
+            min: Option<f64>,
+            max: Option<f64>,
+            replications: u32,
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            tool: &'a str,
+            version: &'a str,
+            scenario: &'a str,
+            scenario_hash: &'a str,
+            seed: u64,
+            replications: u32,
+            metrics: Vec<Row<'a>>,
+            thresholds: &'a [Verdict],
+        }
+        let f = |v: f64| v.is_finite().then_some(v);
+        let doc = Doc {
+            tool: "routesim",
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: &self.scenario,
+            scenario_hash: &self.hash,
+            seed: self.seed,
+            replications: self.replications,
+            metrics: self
+                .rows
+                .iter()
+                .map(|r| Row {
+                    service: &r.service,
+                    metric: r.metric,
+                    mean: f(r.est.mean),
+                    ci95: f(r.est.ci95),
+                    min: f(r.est.min),
+                    max: f(r.est.max),
+                    replications: r.est.n,
+                })
+                .collect(),
+            thresholds: verdicts,
+        };
+        let mut s = serde_json::to_string_pretty(&doc).expect("summary serializes");
+        s.push('\n');
+        s
+    }
+
+    /// A short table for the terminal: the headline metrics per service.
+    pub fn table(&self, services: &[String]) -> String {
+        const SHOWN: [(&str, &str); 9] = [
+            ("offered", "offered"),
+            ("handled", "handled"),
+            ("abandoned", "abandoned"),
+            ("service_level", "SL"),
+            ("p_wait", "P(wait)"),
+            ("mean_wait_s", "mean wait s"),
+            ("wait_p90_s", "p90 wait s"),
+            ("wait_p99_s", "p99 wait s"),
+            ("occupancy", "occupancy"),
+        ];
+        let mut names = vec!["*".to_string()];
+        names.extend(services.iter().cloned());
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(1).max(7);
+        let mut out = format!("{:width$}", "service");
+        for (_, h) in SHOWN {
+            out.push_str(&format!(" {h:>12}"));
+        }
+        out.push('\n');
+        for n in &names {
+            out.push_str(&format!("{n:width$}"));
+            for (m, _) in SHOWN {
+                let e = self.get(n, m).copied();
+                let cell = match e {
+                    Some(e) if e.mean.is_finite() => {
+                        let v = num((e.mean * 1000.0).round() / 1000.0);
+                        if e.ci95.is_finite() && !matches!(m, "offered" | "handled" | "abandoned") {
+                            format!("{v}±{}", num((e.ci95 * 1000.0).round() / 1000.0))
+                        } else {
+                            v
+                        }
+                    }
+                    _ => "-".into(),
+                };
+                out.push_str(&format!(" {cell:>12}"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+pub const USERS_HEADER: &str =
+    "replication,user,sessions,offers,ronas,connected_s,busy_s,ringing_s,acw_s,idle_s,occupancy\n";
+
+/// users.csv: one row per replication and user.
+pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
+    let mut s = String::from(USERS_HEADER);
+    for (r, res) in results.iter().enumerate() {
+        for (u, row) in res.users.iter().enumerate() {
+            s.push_str(&format!(
+                "{r},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}\n",
+                scn.users[u].name,
+                row.sessions,
+                row.offers,
+                row.ronas,
+                row.connected_s,
+                row.busy_s,
+                row.ringing_s,
+                row.acw_s,
+                row.idle_s,
+                num(row.occupancy)
+            ));
+        }
+    }
+    s
+}

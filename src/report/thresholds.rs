@@ -1,0 +1,210 @@
+//! Thresholds (CI gates): `[service:]metric OP value`, e.g.
+//! `support:wait_p95_s<60`, `p_abandon<=0.05`, `*:failed==0`. k6-style sugar
+//! is normalised to that form: `p95(wait)<60s` -> `*:wait_p95_s<60`.
+//! Each is evaluated on the mean over replications after all results are in.
+
+use serde::Serialize;
+
+use crate::scenario::units::parse_duration;
+use crate::stats::{metric_index, METRICS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+        }
+    }
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The expression as the user wrote it.
+    pub source: String,
+    /// `*` for the tenant.
+    pub service: String,
+    pub metric: usize,
+    pub op: Op,
+    pub value: f64,
+}
+
+impl Threshold {
+    /// The normalised contract form.
+    pub fn expr(&self) -> String {
+        format!(
+            "{}:{}{}{}",
+            self.service,
+            METRICS[self.metric],
+            self.op.symbol(),
+            super::fmt::num(self.value)
+        )
+    }
+}
+
+/// A threshold's result: `{expr, observed, ok}` in summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub expr: String,
+    pub observed: Option<f64>,
+    pub ok: bool,
+}
+
+fn sugar(metric: &str) -> Option<&'static str> {
+    let m = metric.replace(' ', "");
+    Some(match m.as_str() {
+        "p50(wait)" | "med(wait)" => "wait_p50_s",
+        "p90(wait)" => "wait_p90_s",
+        "p95(wait)" => "wait_p95_s",
+        "p99(wait)" => "wait_p99_s",
+        "max(wait)" => "wait_max_s",
+        "avg(wait)" | "mean(wait)" => "mean_wait_s",
+        _ => return None,
+    })
+}
+
+/// Parses a threshold; `services` are the valid service ids.
+pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    let ops = [
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+    let (pos, sym, op) = ops
+        .iter()
+        .filter_map(|(s, o)| src.find(s).map(|p| (p, *s, *o)))
+        .min_by_key(|(p, s, _)| (*p, std::cmp::Reverse(s.len())))
+        .ok_or_else(|| {
+            format!("threshold `{src}` has no comparison; expected `[service:]metric OP value` such as `support:wait_p95_s<60`")
+        })?;
+    let lhs = src[..pos].trim();
+    let rhs = src[pos + sym.len()..].trim();
+    let (service, metric) = match lhs.rsplit_once(':') {
+        Some((s, m)) if !m.contains(')') || !s.is_empty() => (s.trim(), m.trim()),
+        _ => ("*", lhs),
+    };
+    let service = if service.is_empty() { "*" } else { service };
+    if service != "*" && !services.contains(&service) {
+        return Err(format!(
+            "threshold `{src}`: unknown service `{service}`; expected `*` or one of {}",
+            services.join(", ")
+        ));
+    }
+    let name = sugar(metric).unwrap_or(metric);
+    let metric = metric_index(name).ok_or_else(|| {
+        format!(
+            "threshold `{src}`: unknown metric `{metric}`; expected one of {}",
+            METRICS.join(", ")
+        )
+    })?;
+    let value = match rhs.parse::<f64>() {
+        Ok(v) => v,
+        Err(_) => match rhs.strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .map(|v| v / 100.0)
+                .map_err(|_| bad_value(src, rhs))?,
+            None => parse_duration(rhs)
+                .map(|t| t as f64 / 1e6)
+                .map_err(|_| bad_value(src, rhs))?,
+        },
+    };
+    if !value.is_finite() {
+        return Err(bad_value(src, rhs));
+    }
+    Ok(Threshold {
+        source: src.to_string(),
+        service: service.to_string(),
+        metric,
+        op,
+        value,
+    })
+}
+
+fn bad_value(src: &str, rhs: &str) -> String {
+    format!("threshold `{src}`: `{rhs}` is not a number, a percentage or a duration")
+}
+
+/// Evaluates on an observed mean; an undefined value (no data) fails.
+pub fn evaluate(t: &Threshold, observed: f64) -> Verdict {
+    let defined = observed.is_finite();
+    Verdict {
+        expr: t.expr(),
+        observed: defined.then_some(observed),
+        ok: defined && t.op.holds(observed, t.value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_and_sugar_forms() {
+        let svc = ["support"];
+        let t = parse("support:wait_p95_s<60", &svc).unwrap();
+        assert_eq!(t.expr(), "support:wait_p95_s<60");
+        assert_eq!(
+            parse("p_abandon<=0.05", &svc).unwrap().expr(),
+            "*:p_abandon<=0.05"
+        );
+        assert_eq!(parse("*:failed==0", &svc).unwrap().expr(), "*:failed==0");
+        assert_eq!(
+            parse("p95(wait) < 1m", &svc).unwrap().expr(),
+            "*:wait_p95_s<60"
+        );
+        assert_eq!(
+            parse("service_level>=80%", &svc).unwrap().expr(),
+            "*:service_level>=0.8"
+        );
+        assert!(parse("sales:failed==0", &svc)
+            .unwrap_err()
+            .contains("unknown service"));
+        assert!(parse("bogus<1", &svc)
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(parse("failed", &svc).is_err());
+        assert!(parse("failed<abc", &svc).is_err());
+    }
+
+    #[test]
+    fn verdicts() {
+        let t = parse("wait_p95_s<60", &[]).unwrap();
+        assert!(evaluate(&t, 59.0).ok);
+        assert!(!evaluate(&t, 60.0).ok);
+        assert!(!evaluate(&t, f64::NAN).ok);
+    }
+}

@@ -1,0 +1,176 @@
+//! `routesim run` as a library call: replications in parallel (one thread
+//! each, results combined in replication order), streamed part files joined
+//! into the output files, everything written atomically.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::engine::sink::NullSinks;
+use crate::engine::Sim;
+use crate::model::Scenario;
+use crate::report::atomic::write_atomic;
+use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
+use crate::report::summary::{users_csv, Summary};
+use crate::report::thresholds::{evaluate, Threshold, Verdict};
+use crate::stats::RepResult;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub out_dir: PathBuf,
+    /// Worker threads for replications; `None` = all cores.
+    pub threads: Option<usize>,
+    pub sessions: bool,
+    pub thresholds: Vec<Threshold>,
+}
+
+#[derive(Debug)]
+pub struct RunOutput {
+    pub summary: Summary,
+    pub verdicts: Vec<Verdict>,
+    pub files: Vec<PathBuf>,
+    pub elapsed: Duration,
+    pub events: u64,
+    pub tasks: u64,
+}
+
+#[derive(Debug)]
+pub enum RunError {
+    /// The output folder or a file in it could not be written.
+    Output {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Threads(String),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Output { path, source } => {
+                write!(f, "{}: cannot write output: {source}", path.display())
+            }
+            RunError::Threads(m) => write!(f, "--threads: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+fn out_err(path: &Path) -> impl Fn(io::Error) -> RunError + '_ {
+    move |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Runs one replication without writing anything (benchmarks, tests).
+pub fn run_replication_quiet(scn: &Scenario, rep: u32) -> RepResult {
+    Sim::new(scn, rep, NullSinks).run().0
+}
+
+/// Runs all replications of `scn` and writes the output files into
+/// `opts.out_dir`. `on_done` is called as each replication finishes.
+pub fn run(
+    scn: &Scenario,
+    opts: &RunOptions,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunOutput, RunError> {
+    let started = Instant::now();
+    let dir = &opts.out_dir;
+    std::fs::create_dir_all(dir).map_err(out_err(dir))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| RunError::Threads(e.to_string()))?;
+    let reps = scn.sim.replications;
+    let outcomes: Vec<Result<(RepResult, Option<PathBuf>, PathBuf), RunError>> =
+        pool.install(|| {
+            (0..reps)
+                .into_par_iter()
+                .map(|r| {
+                    let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
+                    let (res, sinks) = Sim::new(scn, r, sinks).run();
+                    let (s, i) = sinks.finish().map_err(out_err(dir))?;
+                    on_done();
+                    Ok((res, s, i))
+                })
+                .collect()
+        });
+    let mut results = Vec::with_capacity(reps as usize);
+    let mut session_parts = Vec::new();
+    let mut interval_parts = Vec::new();
+    let mut first_err = None;
+    for o in outcomes {
+        match o {
+            Ok((res, s, i)) => {
+                results.push(res);
+                session_parts.extend(s);
+                interval_parts.push(i);
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        for p in session_parts.iter().chain(&interval_parts) {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
+
+    let summary = Summary::from_results(scn, &results);
+    let verdicts: Vec<Verdict> = opts
+        .thresholds
+        .iter()
+        .map(|t| {
+            let observed = summary
+                .get(&t.service, crate::stats::METRICS[t.metric])
+                .map_or(f64::NAN, |e| e.mean);
+            evaluate(t, observed)
+        })
+        .collect();
+
+    // Stage every file, then rename them all: a failure leaves no new file.
+    let sessions_path = dir.join("sessions.csv");
+    let mut staged = Vec::new();
+    if opts.sessions {
+        staged.push(
+            assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
+                .map_err(out_err(&sessions_path))?,
+        );
+    }
+    let intervals_path = dir.join("intervals.csv");
+    staged.push(
+        assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
+            .map_err(out_err(&intervals_path))?,
+    );
+    let mut files = Vec::new();
+    for f in staged {
+        files.push(f.commit().map_err(out_err(dir))?);
+    }
+    if !opts.sessions && sessions_path.exists() {
+        // A sessions.csv of an earlier run would not match this one.
+        std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
+    }
+    for (name, body) in [
+        ("users.csv", users_csv(scn, &results)),
+        ("summary.csv", summary.to_csv()),
+        ("summary.json", summary.to_json(&verdicts)),
+    ] {
+        let p = dir.join(name);
+        files.push(write_atomic(&p, body.as_bytes()).map_err(out_err(&p))?);
+    }
+    Ok(RunOutput {
+        events: results.iter().map(|r| r.events).sum(),
+        tasks: results.iter().map(|r| r.tasks).sum(),
+        summary,
+        verdicts,
+        files,
+        elapsed: started.elapsed(),
+    })
+}

@@ -1,0 +1,117 @@
+//! The scenario's textual units: durations ("250ms", "1h30m", "2d") and rates
+//! ("1080/h", "0.3/s", "20000/d").
+
+use crate::model::time::{Time, MICROS_PER_SEC};
+
+const DURATION_HINT: &str =
+    "expected a duration such as \"250ms\", \"30s\", \"5m\", \"1h30m\" or \"2d\"";
+const RATE_HINT: &str = "expected a rate such as \"1080/h\", \"0.3/s\", \"50/m\" or \"20000/d\"";
+
+fn unit_micros(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" | "min" => 60e6,
+        "h" => 3_600e6,
+        "d" => 86_400e6,
+        _ => return None,
+    })
+}
+
+/// Parses a duration into microseconds. Several number+unit parts add up
+/// ("1h30m"); decimals are allowed ("1.5h"). Zero is allowed here; callers
+/// that need a positive duration check it themselves.
+pub fn parse_duration(text: &str) -> Result<Time, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(format!("empty duration: {DURATION_HINT}"));
+    }
+    if s.starts_with('-') {
+        return Err(format!("negative duration \"{text}\": {DURATION_HINT}"));
+    }
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut total = 0.0f64;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        let num = &s[start..i];
+        let ustart = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &s[ustart..i];
+        let value: f64 = num
+            .parse()
+            .map_err(|_| format!("invalid duration \"{text}\": {DURATION_HINT}"))?;
+        let size = if unit.is_empty() {
+            return Err(format!("duration \"{text}\" has no unit: {DURATION_HINT}"));
+        } else {
+            unit_micros(unit).ok_or_else(|| {
+                format!("unknown unit \"{unit}\" in duration \"{text}\": {DURATION_HINT}")
+            })?
+        };
+        total += value * size;
+    }
+    if !total.is_finite() || total > 1e18 {
+        return Err(format!("duration \"{text}\" is too large"));
+    }
+    Ok(total.round() as Time)
+}
+
+/// Parses a rate into events per second; it must be positive.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let s = text.trim();
+    let (num, unit) = s
+        .split_once('/')
+        .ok_or_else(|| format!("invalid rate \"{text}\": {RATE_HINT}"))?;
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid rate \"{text}\": {RATE_HINT}"))?;
+    let unit = unit.trim();
+    // "1/30s" style: a unit with its own count.
+    let per = if unit.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
+        parse_duration(unit).map_err(|_| format!("invalid rate \"{text}\": {RATE_HINT}"))? as f64
+    } else {
+        unit_micros(unit)
+            .ok_or_else(|| format!("unknown unit \"{unit}\" in rate \"{text}\": {RATE_HINT}"))?
+    };
+    if !(value.is_finite() && value > 0.0 && per > 0.0) {
+        return Err(format!("rate \"{text}\" must be positive: {RATE_HINT}"));
+    }
+    Ok(value * MICROS_PER_SEC as f64 / per)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), 250_000);
+        assert_eq!(parse_duration("30s").unwrap(), 30_000_000);
+        assert_eq!(parse_duration("5m").unwrap(), 300_000_000);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5_400_000_000);
+        assert_eq!(parse_duration("2d").unwrap(), 172_800_000_000);
+        assert_eq!(parse_duration("1.5s").unwrap(), 1_500_000);
+        assert_eq!(parse_duration("0s").unwrap(), 0);
+        for bad in ["", "30", "abc", "-5s", "5x", "s", "1..2s"] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn rates() {
+        assert!((parse_rate("1080/h").unwrap() - 0.3).abs() < 1e-12);
+        assert!((parse_rate("0.3/s").unwrap() - 0.3).abs() < 1e-12);
+        assert!((parse_rate("86400/d").unwrap() - 1.0).abs() < 1e-12);
+        assert!((parse_rate("1/30s").unwrap() - 1.0 / 30.0).abs() < 1e-12);
+        for bad in ["0/h", "-1/h", "10", "10/x", "x/h"] {
+            assert!(parse_rate(bad).is_err(), "{bad} accepted");
+        }
+    }
+}
