@@ -353,3 +353,6 @@ impl Router {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
