@@ -14,7 +14,7 @@ use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::write_atomic;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
-use crate::report::summary::{users_csv, Summary};
+use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate, Threshold, Verdict};
 use crate::stats::RepResult;
 
@@ -25,6 +25,18 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     pub sessions: bool,
     pub thresholds: Vec<Threshold>,
+    /// `(i, n)`: run only the replications `r` with `r % n == i`. Seeds
+    /// depend on the global index only, so `merge` of all shards equals the
+    /// unsharded run.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// The global replication indices a run (or shard) covers.
+pub fn replication_indices(total: u32, shard: Option<(u32, u32)>) -> Vec<u32> {
+    match shard {
+        None => (0..total).collect(),
+        Some((i, n)) => (0..total).filter(|r| r % n == i).collect(),
+    }
 }
 
 #[derive(Debug)]
@@ -86,11 +98,12 @@ pub fn run(
         .num_threads(opts.threads.unwrap_or(0))
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
-    let reps = scn.sim.replications;
+    let indices = replication_indices(scn.sim.replications, opts.shard);
     let outcomes: Vec<Result<(RepResult, Option<PathBuf>, PathBuf), RunError>> =
         pool.install(|| {
-            (0..reps)
-                .into_par_iter()
+            indices
+                .par_iter()
+                .copied()
                 .map(|r| {
                     let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
                     let (res, sinks) = Sim::new(scn, r, sinks).run();
@@ -100,7 +113,7 @@ pub fn run(
                 })
                 .collect()
         });
-    let mut results = Vec::with_capacity(reps as usize);
+    let mut results = Vec::with_capacity(indices.len());
     let mut session_parts = Vec::new();
     let mut interval_parts = Vec::new();
     let mut first_err = None;
@@ -123,7 +136,8 @@ pub fn run(
         return Err(e);
     }
 
-    let summary = Summary::from_results(scn, &results);
+    let mut summary = Summary::from_results(scn, &results);
+    summary.shard = opts.shard;
     let verdicts: Vec<Verdict> = opts
         .thresholds
         .iter()
@@ -159,6 +173,7 @@ pub fn run(
     }
     for (name, body) in [
         ("users.csv", users_csv(scn, &results)),
+        ("replications.csv", replications_csv(scn, &results)),
         ("summary.csv", summary.to_csv()),
         ("summary.json", summary.to_json(&verdicts)),
     ] {

@@ -104,6 +104,7 @@ fn run_files(text: &str, threads: usize, dir: &std::path::Path) -> Vec<(String, 
         threads: Some(threads),
         sessions: true,
         thresholds: vec![],
+        shard: None,
     };
     run(&scn, &opts, &|| {}).unwrap();
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -132,6 +133,7 @@ fn identical_bytes_whatever_the_thread_count() {
         names,
         [
             "intervals.csv",
+            "replications.csv",
             "sessions.csv",
             "summary.csv",
             "summary.json",

@@ -93,6 +93,7 @@ pub fn execute(a: RunArgs) -> i32 {
         threads: a.threads.map(|t| t as usize),
         sessions: !a.no_sessions,
         thresholds: gates,
+        shard: None,
     };
     let bar = (!a.quiet && stdout_is_terminal()).then(|| {
         let b = ProgressBar::new(scn.sim.replications as u64);

@@ -624,6 +624,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
             })
             .collect();
         RepResult {
+            replication: self.rep,
             metrics,
             users,
             events: self.n_events,

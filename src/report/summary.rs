@@ -22,7 +22,12 @@ pub struct Summary {
     pub scenario: String,
     pub hash: String,
     pub seed: u64,
+    /// Replications summarised here.
     pub replications: u32,
+    /// Replications the scenario asks for (more than `replications` in a shard).
+    pub total_replications: u32,
+    /// `(i, n)` when this is shard i of n.
+    pub shard: Option<(u32, u32)>,
     pub rows: Vec<SummaryRow>,
 }
 
@@ -53,6 +58,8 @@ impl Summary {
             hash: scn.hash.clone(),
             seed: scn.sim.seed,
             replications: results.len() as u32,
+            total_replications: scn.sim.replications,
+            shard: None,
             rows,
         }
     }
@@ -100,6 +107,8 @@ impl Summary {
             scenario_hash: &'a str,
             seed: u64,
             replications: u32,
+            total_replications: u32,
+            shard: Option<String>,
             metrics: Vec<Row<'a>>,
             thresholds: &'a [Verdict],
         }
@@ -111,6 +120,8 @@ impl Summary {
             scenario_hash: &self.hash,
             seed: self.seed,
             replications: self.replications,
+            total_replications: self.total_replications,
+            shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
             metrics: self
                 .rows
                 .iter()
@@ -175,13 +186,42 @@ impl Summary {
     }
 }
 
+pub const REPLICATIONS_HEADER: &str = "replication,service,metric,value\n";
+
+/// replications.csv: every metric of every replication, in long format. Values
+/// are written in Rust's shortest round-trip form, so `merge` and `compare`
+/// read back exactly the numbers the summary was computed from.
+pub fn replications_csv(scn: &Scenario, results: &[RepResult]) -> String {
+    let n_svc = scn.services.len();
+    let mut s = String::from(REPLICATIONS_HEADER);
+    for res in results {
+        for svc in std::iter::once(n_svc).chain(0..n_svc) {
+            let name = if svc == n_svc {
+                "*"
+            } else {
+                scn.services[svc].name.as_str()
+            };
+            for (m, metric) in METRICS.iter().enumerate() {
+                let v = res.metrics[svc][m];
+                if v.is_finite() {
+                    s.push_str(&format!("{},{name},{metric},{v}\n", res.replication));
+                } else {
+                    s.push_str(&format!("{},{name},{metric},\n", res.replication));
+                }
+            }
+        }
+    }
+    s
+}
+
 pub const USERS_HEADER: &str =
     "replication,user,sessions,offers,ronas,connected_s,busy_s,ringing_s,acw_s,idle_s,occupancy\n";
 
 /// users.csv: one row per replication and user.
 pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
     let mut s = String::from(USERS_HEADER);
-    for (r, res) in results.iter().enumerate() {
+    for res in results {
+        let r = res.replication;
         for (u, row) in res.users.iter().enumerate() {
             s.push_str(&format!(
                 "{r},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}\n",

@@ -217,6 +217,8 @@ pub struct UserRow {
 /// written while it runs.
 #[derive(Debug, Clone)]
 pub struct RepResult {
+    /// The replication's global index (its seed derives from it).
+    pub replication: u32,
     /// One row per service, in scenario order, then the tenant (`*`).
     pub metrics: Vec<MetricRow>,
     pub users: Vec<UserRow>,
