@@ -2,7 +2,7 @@
 //! contact-center chat (IM) routing. See README.md for the command line and
 //! the scenario format; `docs/` and `../shared/design` for the model.
 
-// pub mod analytic;
+pub mod analytic;
 pub mod behavior;
 pub mod cli;
 pub mod engine;

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::engine::sink::NullSinks;
 use crate::engine::Sim;
 use crate::model::Scenario;
-use crate::report::atomic::write_atomic;
+use crate::report::atomic::{commit_all, stage};
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate, Threshold, Verdict};
@@ -79,6 +79,9 @@ fn out_err(path: &Path) -> impl Fn(io::Error) -> RunError + '_ {
     }
 }
 
+/// A replication's result and its part files (sessions, intervals).
+type RepOutcome = Result<(RepResult, Option<PathBuf>, PathBuf), RunError>;
+
 /// Runs one replication without writing anything (benchmarks, tests).
 pub fn run_replication_quiet(scn: &Scenario, rep: u32) -> RepResult {
     Sim::new(scn, rep, NullSinks).run().0
@@ -99,20 +102,19 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let indices = replication_indices(scn.sim.replications, opts.shard);
-    let outcomes: Vec<Result<(RepResult, Option<PathBuf>, PathBuf), RunError>> =
-        pool.install(|| {
-            indices
-                .par_iter()
-                .copied()
-                .map(|r| {
-                    let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
-                    let (res, sinks) = Sim::new(scn, r, sinks).run();
-                    let (s, i) = sinks.finish().map_err(out_err(dir))?;
-                    on_done();
-                    Ok((res, s, i))
-                })
-                .collect()
-        });
+    let outcomes: Vec<RepOutcome> = pool.install(|| {
+        indices
+            .par_iter()
+            .copied()
+            .map(|r| {
+                let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
+                let (res, sinks) = Sim::new(scn, r, sinks).run();
+                let (s, i) = sinks.finish().map_err(out_err(dir))?;
+                on_done();
+                Ok((res, s, i))
+            })
+            .collect()
+    });
     let mut results = Vec::with_capacity(indices.len());
     let mut session_parts = Vec::new();
     let mut interval_parts = Vec::new();
@@ -149,36 +151,46 @@ pub fn run(
         })
         .collect();
 
-    // Stage every file, then rename them all: a failure leaves no new file.
+    // Stage every file, then rename them all: a failure while writing
+    // leaves no new file behind.
     let sessions_path = dir.join("sessions.csv");
-    let mut staged = Vec::new();
-    if opts.sessions {
-        staged.push(
-            assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
-                .map_err(out_err(&sessions_path))?,
-        );
-    }
     let intervals_path = dir.join("intervals.csv");
-    staged.push(
-        assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
-            .map_err(out_err(&intervals_path))?,
-    );
-    let mut files = Vec::new();
-    for f in staged {
-        files.push(f.commit().map_err(out_err(dir))?);
+    let mut staged = Vec::new();
+    let parts: Vec<PathBuf> = session_parts
+        .iter()
+        .chain(&interval_parts)
+        .cloned()
+        .collect();
+    let staging = (|| -> Result<(), RunError> {
+        if opts.sessions {
+            staged.push(
+                assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
+                    .map_err(out_err(&sessions_path))?,
+            );
+        }
+        staged.push(
+            assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
+                .map_err(out_err(&intervals_path))?,
+        );
+        for (name, body) in [
+            ("users.csv", users_csv(scn, &results)),
+            ("replications.csv", replications_csv(scn, &results)),
+            ("summary.csv", summary.to_csv()),
+            ("summary.json", summary.to_json(&verdicts)),
+        ] {
+            let p = dir.join(name);
+            staged.push(stage(&p, body.as_bytes()).map_err(out_err(&p))?);
+        }
+        Ok(())
+    })();
+    for p in &parts {
+        let _ = std::fs::remove_file(p);
     }
+    staging?;
+    let files = commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
     if !opts.sessions && sessions_path.exists() {
         // A sessions.csv of an earlier run would not match this one.
         std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
-    }
-    for (name, body) in [
-        ("users.csv", users_csv(scn, &results)),
-        ("replications.csv", replications_csv(scn, &results)),
-        ("summary.csv", summary.to_csv()),
-        ("summary.json", summary.to_json(&verdicts)),
-    ] {
-        let p = dir.join(name);
-        files.push(write_atomic(&p, body.as_bytes()).map_err(out_err(&p))?);
     }
     Ok(RunOutput {
         events: results.iter().map(|r| r.events).sum(),

@@ -6,17 +6,17 @@
 //! Notation: arrival rate λ, mean handle time h = 1/μ, c agents, offered load
 //! a = λ·h Erlangs, mean patience 1/θ, service-level threshold t.
 //!
-//! - Erlang C ([`erlang_c`]): P(wait) = C(c, a) = 1 / (1 + (1 − a/c)·T) with
+//! - Erlang C ([`erlang_c()`]): P(wait) = C(c, a) = 1 / (1 + (1 − a/c)·T) with
 //!   T = Σ_{n<c} π_n/π_c = Σ_{n<c} c!/(n!·a^(c−n)) (the usual
 //!   "Erlang B over 1 − ρ(1 − B)" formula rewritten so that it is a sum of
 //!   positive terms); mean wait C/(cμ − λ); P(wait ≤ t) = 1 − C·e^(−(cμ−λ)t).
 //!   Textbook material, e.g. Gross & Harris, *Fundamentals of Queueing
 //!   Theory*, or Kleinrock, *Queueing Systems* vol. 1.
-//! - Erlang A ([`erlang_a`]): the birth–death chain with birth rate λ and
+//! - Erlang A ([`erlang_a()`]): the birth–death chain with birth rate λ and
 //!   death rate min(n, c)·μ + max(n − c, 0)·θ, summed until the tail is
 //!   negligible. P(wait) follows from PASTA, the mean wait and P(abandon)
-//!   from Little's law applied to the queue (E[W] = E[Lq]/λ,
-//!   P(ab) = θ·E[Lq]/λ), as in Palm's model and its modern treatment by
+//!   from Little's law applied to the queue (`E[W] = E[Lq]/λ`,
+//!   `P(ab) = θ·E[Lq]/λ`), as in Palm's model and its modern treatment by
 //!   Garnett, Mandelbaum & Reiman, "Designing a call center with impatient
 //!   customers" (2002) and Mandelbaum & Zeltyn's Erlang A notes. The waiting
 //!   time distribution comes from the tagged customer who finds k customers
@@ -31,7 +31,7 @@
 //!   P(served within t) into the same negative-binomial form with shape α + 1.
 //!
 //! Numerics: all sums are of positive terms, accumulated in log space with a
-//! running shift ([`LogSum`]), so hundreds of thousands of agents or huge
+//! running shift, so hundreds of thousands of agents or huge
 //! loads neither overflow nor underflow and nothing cancels. Sums are cut
 //! where a geometric bound on the rest is below 1e-17 of what has been summed.
 

@@ -175,17 +175,13 @@ impl Sinks for FileSinks {
     }
 }
 
-/// Joins part files behind `header` into an atomic file at `dest`; removes
-/// the parts.
+/// Joins part files behind `header` into a staged atomic file at `dest`.
 pub fn assemble(dest: &Path, header: &str, parts: &[PathBuf]) -> io::Result<AtomicFile> {
     let mut out = AtomicFile::create(dest)?;
     out.write_all(header.as_bytes())?;
     for p in parts {
         let mut f = File::open(p)?;
         io::copy(&mut f, out.writer())?;
-    }
-    for p in parts {
-        let _ = std::fs::remove_file(p);
     }
     Ok(out)
 }

@@ -214,28 +214,32 @@ pub fn replications_csv(scn: &Scenario, results: &[RepResult]) -> String {
     s
 }
 
-pub const USERS_HEADER: &str =
-    "replication,user,sessions,offers,ronas,connected_s,busy_s,ringing_s,acw_s,idle_s,occupancy\n";
+pub const USERS_HEADER: &str = "replication,user,sessions,offers,declines,ronas,connected_s,busy_s,ringing_s,acw_s,rona_s,in_call_s,available_s,busy_presence_s,away_s,dnd_s,offline_s,occupancy\n";
 
 /// users.csv: one row per replication and user.
 pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
     let mut s = String::from(USERS_HEADER);
     for res in results {
-        let r = res.replication;
         for (u, row) in res.users.iter().enumerate() {
             s.push_str(&format!(
-                "{r},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}\n",
+                "{},{},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
+                res.replication,
                 scn.users[u].name,
                 row.sessions,
                 row.offers,
+                row.declines,
                 row.ronas,
                 row.connected_s,
                 row.busy_s,
                 row.ringing_s,
                 row.acw_s,
-                row.idle_s,
-                num(row.occupancy)
+                row.rona_s,
+                row.in_call_s,
             ));
+            for p in row.presence_s {
+                s.push_str(&format!(",{p:.3}"));
+            }
+            s.push_str(&format!(",{}\n", num(row.occupancy)));
         }
     }
     s

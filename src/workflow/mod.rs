@@ -20,7 +20,10 @@ pub struct Cursor {
 pub enum Next {
     /// Put the task in the service queue with this priority (None: the
     /// service's default) and keep the workflow cursor where it is.
-    Enqueue { priority: Option<Priority> },
+    Enqueue {
+        priority: Option<Priority>,
+        broadcast: bool,
+    },
     /// The workflow ran off its last step.
     End,
 }
@@ -41,10 +44,16 @@ impl Cursor {
             self.step = step.next;
             match step.activity {
                 Activity::Accept => self.accepted = true,
-                Activity::QueueTask { priority } => {
+                Activity::QueueTask {
+                    priority,
+                    broadcast,
+                } => {
                     if !self.queued {
                         self.queued = true;
-                        return Next::Enqueue { priority };
+                        return Next::Enqueue {
+                            priority,
+                            broadcast,
+                        };
                     }
                 }
             }
