@@ -1,0 +1,6 @@
+//! Capacity planning on top of the simulator: parameter sweeps (`sweep`) and
+//! the fewest agents per interval that meet service targets (`staff`).
+//! Library code only; the CLI prints.
+
+pub mod sweep;
+pub mod vary;
