@@ -3,6 +3,7 @@
 mod erlang;
 pub mod format;
 mod run;
+mod staff;
 mod sweep;
 mod validate;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a scenario over a grid of parameter values (`--vary`); sweep.csv in DIR.
     Sweep(sweep::SweepArgs),
+    /// The fewest agents of a group meeting every --target in every interval.
+    Staff(staff::StaffArgs),
     /// Check a scenario's schema and preconditions; prints every problem found.
     Validate(validate::ValidateArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
@@ -58,6 +61,7 @@ pub fn main() -> i32 {
     let code = match cli.command {
         Command::Run(a) => run::execute(a),
         Command::Sweep(a) => sweep::execute(a),
+        Command::Staff(a) => staff::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Erlang(a) => erlang::execute(a),
     };

@@ -2,5 +2,7 @@
 //! the fewest agents per interval that meet service targets (`staff`).
 //! Library code only; the CLI prints.
 
+pub mod erlang;
+pub mod staff;
 pub mod sweep;
 pub mod vary;
