@@ -822,3 +822,38 @@ fn secs3(t: Time) -> String {
     push_secs3(&mut v, t, 0);
     String::from_utf8(v).expect("digits are UTF-8")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_rates_give_equal_intervals_over_the_duration() {
+        let text = include_str!("../../scenarios/mmc.toml");
+        let sets = ["simulation.duration=\"2h10m\"".to_string()];
+        let scn = scenario::load_str(Path::new("mmc.toml"), text, &sets)
+            .unwrap()
+            .scenario;
+        let r = interval_rates(&scn);
+        // 2h10m of 15-minute intervals: 9, the last one partial.
+        assert_eq!(r.len(), 9);
+        assert!(r.iter().all(|v| v.len() == 1 && (v[0] - 0.3).abs() < 1e-12));
+    }
+
+    #[test]
+    fn targets_must_be_bounds() {
+        let svc = ["support"];
+        assert!(parse_targets(&["support:p_abandon<=0.05".into()], &svc).is_ok());
+        for (e, want) in [
+            ("failed==0", "use <, <=, > or >="),
+            ("sales:p_abandon<0.1", "unknown service"),
+            ("nope>1", "unknown metric"),
+        ] {
+            let m = parse_targets(&[e.to_string()], &svc).unwrap_err();
+            assert!(m.contains(want) && m.starts_with("--target"), "{e}: {m}");
+        }
+        assert!(parse_targets(&[], &svc)
+            .unwrap_err()
+            .contains("at least one"));
+    }
+}
