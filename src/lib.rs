@@ -7,6 +7,7 @@ pub mod behavior;
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod planner;
 pub mod report;
 pub mod routing;
 pub mod run;

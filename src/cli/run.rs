@@ -1,10 +1,8 @@
-use std::path::PathBuf;
-use std::sync::Mutex;
-
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
 
-use super::{stdout_is_terminal, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use super::format::{emit, Format};
+use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::out;
 use crate::report::thresholds;
 use crate::run::{run, RunOptions};
@@ -41,6 +39,9 @@ pub struct RunArgs {
     /// Print nothing but errors and threshold failures.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Format of the summary on stdout (json: the summary.json document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 pub fn execute(a: RunArgs) -> i32 {
@@ -95,25 +96,14 @@ pub fn execute(a: RunArgs) -> i32 {
         thresholds: gates,
         shard: None,
     };
-    let bar = (!a.quiet && stdout_is_terminal()).then(|| {
-        let b = ProgressBar::new(scn.sim.replications as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    });
-    let bar_ref = Mutex::new(bar.clone());
+    let bar = progress(scn.sim.replications as u64, "replications", a.quiet);
     let tick = || {
-        if let Some(b) = bar_ref.lock().ok().and_then(|g| g.clone()) {
+        if let Some(b) = &bar {
             b.inc(1);
         }
     };
     let result = run(&scn, &opts, &tick);
-    if let Some(b) = bar {
+    if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let output = match result {
@@ -125,18 +115,21 @@ pub fn execute(a: RunArgs) -> i32 {
     };
     if !a.quiet {
         let services: Vec<String> = scn.services.iter().map(|s| s.name.clone()).collect();
-        out!(
-            "{}: {} replication{}, seed {}, {} tasks, {} events in {:.2}s",
-            scn.name,
-            scn.sim.replications,
-            if scn.sim.replications == 1 { "" } else { "s" },
-            scn.sim.seed,
-            output.tasks,
-            output.events,
-            output.elapsed.as_secs_f64()
-        );
-        out!("{}", output.summary.table(&services));
-        out!("results in {}", out_dir.display());
+        let lines = [
+            format!(
+                "{}: {} replication{}, seed {}, {} tasks, {} events in {:.2}s",
+                scn.name,
+                scn.sim.replications,
+                if scn.sim.replications == 1 { "" } else { "s" },
+                scn.sim.seed,
+                output.tasks,
+                output.events,
+                output.elapsed.as_secs_f64()
+            ),
+            format!("results in {}", out_dir.display()),
+        ];
+        let json = output.summary.to_json(&output.verdicts);
+        emit(a.format, &lines, &output.summary.headline(&services), &json);
     }
     let mut failed = false;
     for v in &output.verdicts {
@@ -146,7 +139,7 @@ pub fn execute(a: RunArgs) -> i32 {
         if !v.ok {
             failed = true;
             eprintln!("threshold FAILED: {} (observed {observed})", v.expr);
-        } else if !a.quiet {
+        } else if !a.quiet && a.format != Format::Json {
             out!("threshold ok: {} (observed {observed})", v.expr);
         }
     }

@@ -303,3 +303,38 @@ pub enum Activity {
         broadcast: bool,
     },
 }
+
+impl ArrivalPattern {
+    /// Mean arrival rate per second over simulation times [from, to): exact
+    /// for constant rates and profiles, counted for traces.
+    pub fn mean_rate(&self, clock: &Clock, from: Time, to: Time) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        let span = (to - from) as f64;
+        match self {
+            ArrivalPattern::Constant(r) => *r,
+            ArrivalPattern::Profile {
+                interval,
+                rates,
+                period,
+            } => {
+                // Walk the profile's segments across the window.
+                let mut t = from;
+                let mut mass = 0.0;
+                while t < to {
+                    let pos = clock.time_of_week(t) % period;
+                    let k = (pos / interval) as usize % rates.len();
+                    let seg_end = (t + (interval - pos % interval)).min(to);
+                    mass += rates[k] * (seg_end - t) as f64;
+                    t = seg_end;
+                }
+                mass / span
+            }
+            ArrivalPattern::Trace(rows) => {
+                let n = rows.iter().filter(|r| r.at >= from && r.at < to).count();
+                n as f64 / (span / time::MICROS_PER_SEC as f64)
+            }
+        }
+    }
+}

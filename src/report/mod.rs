@@ -4,4 +4,5 @@ pub mod atomic;
 pub mod fmt;
 pub mod streams;
 pub mod summary;
+pub mod table;
 pub mod thresholds;

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::fmt::num;
+use super::table::Table;
 use super::thresholds::Verdict;
 use crate::model::Scenario;
 use crate::stats::ci::{estimate, Estimate};
@@ -15,6 +16,37 @@ pub struct SummaryRow {
     pub service: String,
     pub metric: &'static str,
     pub est: Estimate,
+}
+
+/// Header of summary.csv; `sweep.csv` prefixes it with its point columns.
+pub const SUMMARY_HEADER: &str = "service,metric,mean,ci95,min,max,replications\n";
+
+impl SummaryRow {
+    /// `service,metric,mean,ci95,min,max,replications` (no newline).
+    pub fn csv_fields(&self) -> String {
+        format!(
+            "{},{},{},{},{},{},{}",
+            self.service,
+            self.metric,
+            num(self.est.mean),
+            num(self.est.ci95),
+            num(self.est.min),
+            num(self.est.max),
+            self.est.n
+        )
+    }
+}
+
+/// A row of summary.json's `metrics`.
+#[derive(Debug, Serialize)]
+pub struct JsonRow<'a> {
+    pub service: &'a str,
+    pub metric: &'a str,
+    pub mean: Option<f64>,
+    pub ci95: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub replications: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -72,33 +104,32 @@ impl Summary {
     }
 
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("service,metric,mean,ci95,min,max,replications\n");
+        let mut s = String::from(SUMMARY_HEADER);
         for r in &self.rows {
-            s.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
-                r.service,
-                r.metric,
-                num(r.est.mean),
-                num(r.est.ci95),
-                num(r.est.min),
-                num(r.est.max),
-                r.est.n
-            ));
+            s.push_str(&r.csv_fields());
+            s.push('\n');
         }
         s
     }
 
+    /// The rows as summary.json writes them (undefined values as null).
+    pub fn json_rows(&self) -> Vec<JsonRow<'_>> {
+        let f = |v: f64| v.is_finite().then_some(v);
+        self.rows
+            .iter()
+            .map(|r| JsonRow {
+                service: &r.service,
+                metric: r.metric,
+                mean: f(r.est.mean),
+                ci95: f(r.est.ci95),
+                min: f(r.est.min),
+                max: f(r.est.max),
+                replications: r.est.n,
+            })
+            .collect()
+    }
+
     pub fn to_json(&self, verdicts: &[Verdict]) -> String {
-        #[derive(Serialize)]
-        struct Row<'a> {
-            service: &'a str,
-            metric: &'a str,
-            mean: Option<f64>,
-            ci95: Option<f64>,
-            min: Option<f64>,
-            max: Option<f64>,
-            replications: u32,
-        }
         #[derive(Serialize)]
         struct Doc<'a> {
             tool: &'a str,
@@ -109,10 +140,9 @@ impl Summary {
             replications: u32,
             total_replications: u32,
             shard: Option<String>,
-            metrics: Vec<Row<'a>>,
+            metrics: Vec<JsonRow<'a>>,
             thresholds: &'a [Verdict],
         }
-        let f = |v: f64| v.is_finite().then_some(v);
         let doc = Doc {
             tool: "routesim",
             version: env!("CARGO_PKG_VERSION"),
@@ -122,19 +152,7 @@ impl Summary {
             replications: self.replications,
             total_replications: self.total_replications,
             shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
-            metrics: self
-                .rows
-                .iter()
-                .map(|r| Row {
-                    service: &r.service,
-                    metric: r.metric,
-                    mean: f(r.est.mean),
-                    ci95: f(r.est.ci95),
-                    min: f(r.est.min),
-                    max: f(r.est.max),
-                    replications: r.est.n,
-                })
-                .collect(),
+            metrics: self.json_rows(),
             thresholds: verdicts,
         };
         let mut s = serde_json::to_string_pretty(&doc).expect("summary serializes");
@@ -144,6 +162,11 @@ impl Summary {
 
     /// A short table for the terminal: the headline metrics per service.
     pub fn table(&self, services: &[String]) -> String {
+        self.headline(services).to_text()
+    }
+
+    /// The headline metrics per service (tenant first), mean ± ci95.
+    pub fn headline(&self, services: &[String]) -> Table {
         const SHOWN: [(&str, &str); 9] = [
             ("offered", "offered"),
             ("handled", "handled"),
@@ -155,34 +178,34 @@ impl Summary {
             ("wait_p99_s", "p99 wait s"),
             ("occupancy", "occupancy"),
         ];
-        let mut names = vec!["*".to_string()];
-        names.extend(services.iter().cloned());
-        let width = names.iter().map(|n| n.len()).max().unwrap_or(1).max(7);
-        let mut out = format!("{:width$}", "service");
-        for (_, h) in SHOWN {
-            out.push_str(&format!(" {h:>12}"));
-        }
-        out.push('\n');
-        for n in &names {
-            out.push_str(&format!("{n:width$}"));
+        let mut t = Table::new(std::iter::once("service").chain(SHOWN.iter().map(|(_, h)| *h)));
+        for n in std::iter::once("*").chain(services.iter().map(String::as_str)) {
+            let mut row = vec![n.to_string()];
             for (m, _) in SHOWN {
-                let e = self.get(n, m).copied();
-                let cell = match e {
+                row.push(match self.get(n, m) {
                     Some(e) if e.mean.is_finite() => {
-                        let v = num((e.mean * 1000.0).round() / 1000.0);
+                        let v = short(e.mean);
                         if e.ci95.is_finite() && !matches!(m, "offered" | "handled" | "abandoned") {
-                            format!("{v}±{}", num((e.ci95 * 1000.0).round() / 1000.0))
+                            format!("{v}±{}", short(e.ci95))
                         } else {
                             v
                         }
                     }
                     _ => "-".into(),
-                };
-                out.push_str(&format!(" {cell:>12}"));
+                });
             }
-            out.push('\n');
+            t.push(row);
         }
-        out
+        t
+    }
+}
+
+/// A value for the terminal: 3 decimals at most, `-` when undefined.
+pub fn short(v: f64) -> String {
+    if v.is_finite() {
+        num((v * 1000.0).round() / 1000.0)
+    } else {
+        "-".into()
     }
 }
 
