@@ -289,8 +289,10 @@ fn wait_section(b: &mut String, summary: &Summary, sessions: Option<&Sessions>) 
             ));
             let _ = writeln!(
                 b,
-                "</div>\n<p class=\"note\">From sessions.csv: {} queued tasks; {} waited longer than {} s (not shown).</p>",
+                "</div>\n<p class=\"note\">From sessions.csv: {} queued tasks, {} of them ({:.1} %) without waiting; {} waited longer than {} s (not shown).</p>",
                 s.all.len(),
+                s.all.count_at(0),
+                s.all.count_at(0) as f64 * 100.0 / s.all.len() as f64,
                 beyond,
                 num(edges[bins])
             );

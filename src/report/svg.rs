@@ -152,9 +152,14 @@ fn open(
         return (s, None);
     };
     let (ylo, yhi) = c.y_range.unwrap_or((yd.0.min(0.0), yd.1.max(0.0)));
+    let mut x = ticks(xd.0, xd.1, 8);
+    if x.2 < 1.0 && xd.0.fract() == 0.0 && xd.1.fract() == 0.0 && xd.1 - xd.0 >= 2.0 {
+        // Whole-number data (agents, counts): no half ticks.
+        x = ticks(xd.0, xd.1, (xd.1 - xd.0) as usize);
+    }
     let f = Frame {
         top,
-        x: ticks(xd.0, xd.1, 8),
+        x,
         y: ticks(ylo, yhi, 5),
     };
     // Horizontal grid and y ticks.
@@ -317,12 +322,14 @@ pub fn bar_chart(c: &Chart, bars: &[(String, f64)], fmt: &dyn Fn(f64) -> String)
         if !v.is_finite() {
             continue;
         }
-        let x = f.px(i as f64) - slot * 0.35;
+        // Few bars would be absurdly wide: cap them.
+        let width = (slot * 0.7).min(90.0);
+        let x = f.px(i as f64) - width / 2.0;
         let (top, bottom) = (f.py(v.max(0.0)), f.py(v.min(0.0)));
         let _ = write!(
             s,
             r#"<rect x="{x:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" class="bar"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" class="value" text-anchor="middle">{}</text>"#,
-            slot * 0.7,
+            width,
             (bottom - top).max(0.0),
             esc(name),
             fmt(*v),
