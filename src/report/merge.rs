@@ -81,10 +81,11 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
         .flat_map(|d| d.table.reps.iter().cloned())
         .collect();
     reps.sort_by_key(|r| r.replication);
-    let table = MetricTable {
-        services: first.table.services.clone(),
-        reps,
-    };
+    let services = inputs
+        .iter()
+        .find(|d| !d.table.reps.is_empty())
+        .map_or_else(Vec::new, |d| d.table.services.clone());
+    let table = MetricTable { services, reps };
     let summary = Summary::from_table(first.meta.clone(), &table);
     let names: Vec<&str> = table.services.iter().skip(1).map(String::as_str).collect();
     let gates = first
@@ -185,7 +186,9 @@ fn check_same_run(inputs: &[ResultDir]) -> Result<(), String> {
                 &b.total_replications,
             ));
         }
-        if first.table.services != d.table.services {
+        // A shard with no replications (more shards than replications) lists no services.
+        let nonempty = |r: &ResultDir| !r.table.reps.is_empty();
+        if nonempty(first) && nonempty(d) && first.table.services != d.table.services {
             return Err(differs(
                 "services",
                 &first.table.services.join(","),
