@@ -336,3 +336,59 @@ fn report_html_renders_in_headless_chromium() {
     );
     assert!(dom.contains("class=\"bar\""), "bars were parsed");
 }
+
+/// docs/examples/slurm-shards.sh as Slurm would run it (array variables set),
+/// then the merge it documents: the same result as the unsharded run.
+#[test]
+fn slurm_example_script_shards_and_merges() {
+    let t = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("routesim");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/slurm-shards.sh");
+    let scenario = t.path().join("mmc.toml");
+    let text = std::fs::read_to_string(SCENARIO).unwrap();
+    std::fs::write(
+        &scenario,
+        text.replace("duration = \"8h\"", "duration = \"30m\""),
+    )
+    .unwrap();
+    for i in 0..3 {
+        let st = Command::new("bash")
+            .arg(script)
+            .current_dir(t.path())
+            .env("PATH", &path)
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "3")
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env("SCENARIO", "mmc.toml")
+            .env("OUT", "shards")
+            .status()
+            .unwrap();
+        assert!(st.success(), "array task {i}");
+    }
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| t.path().join(format!("shards/shard-{i}")))
+        .collect();
+    routesim()
+        .arg("merge")
+        .args(&shards)
+        .arg("-o")
+        .arg(t.path().join("merged"))
+        .assert()
+        .success();
+    routesim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("-o")
+        .arg(t.path().join("full"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    for f in ["summary.json", "sessions.csv"] {
+        assert!(read(t.path().join("full").join(f)) == read(t.path().join("merged").join(f)));
+    }
+}
