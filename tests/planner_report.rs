@@ -201,7 +201,13 @@ fn compare_flags_a_worse_staffing_and_passes_an_identical_run() {
     );
 
     // A generous tolerance passes; a tight one fails; JSON says the same.
-    compare(&worse, &["--allow-different", "--threshold", "offered<+1%"]).success();
+    // mean_wait_s got worse by several seconds: within +1000 s, beyond +10 %.
+    compare(
+        &worse,
+        &["--allow-different", "--threshold", "mean_wait_s<+1000"],
+    )
+    .success()
+    .stdout(predicate::str::contains("threshold ok: mean_wait_s<+1000"));
     compare(
         &worse,
         &[
@@ -247,6 +253,14 @@ fn compare_refuses_bad_input() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown metric `wait_p96_s`"));
+    routesim()
+        .arg("compare")
+        .arg(&base)
+        .arg(&base)
+        .args(["--threshold", "sales:mean_wait_s<+1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown service `sales`"));
     let empty = t.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     routesim()

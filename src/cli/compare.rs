@@ -91,7 +91,14 @@ pub fn execute(a: CompareArgs) -> i32 {
     }
     if !matches!(a.format, Format::Json) {
         for g in &c.gates {
-            let observed = g.observed.map_or("undefined".into(), |d| format!("{d:+}"));
+            let observed = g.observed.map_or("undefined".into(), |d| {
+                let v = crate::report::fmt::num(d);
+                if d > 0.0 {
+                    format!("+{v}")
+                } else {
+                    v
+                }
+            });
             if g.ok {
                 out!(
                     "threshold ok: {} (change {observed}, {})",
