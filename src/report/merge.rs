@@ -113,7 +113,7 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
             continue;
         }
         if let Some(k) = present.iter().position(|p| !p) {
-            let with = present.iter().position(|p| *p).map_or(0, |i| i);
+            let with = present.iter().position(|p| *p).unwrap_or(0);
             return Err(format!(
                 "{}: not found, but {} has it; merge folders run alike (all with or all without --no-sessions)",
                 inputs[k].dir.join(name).display(),

@@ -397,3 +397,64 @@ pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> MetricTable {
+        let row = |k: f64| {
+            let mut r = [0.0; N_METRICS];
+            for (m, v) in r.iter_mut().enumerate() {
+                *v = k + m as f64 / 7.0;
+            }
+            r[9] = f64::NAN; // asa_s undefined: written empty, read back as NaN
+            r
+        };
+        MetricTable {
+            services: vec!["*".into(), "support".into()],
+            reps: [2u32, 5]
+                .iter()
+                .map(|&r| RepMetrics {
+                    replication: r,
+                    rows: vec![row(r as f64), row(r as f64 + 0.1)],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn replications_csv_round_trips_exactly() {
+        let t = table();
+        let text = t.to_csv();
+        let back = MetricTable::parse_csv(Path::new("r.csv"), &text).unwrap();
+        assert_eq!(back.to_csv(), text);
+        assert_eq!(back.services, t.services);
+        assert_eq!(
+            back.reps[1].rows[1][3], t.reps[1].rows[1][3],
+            "bit-exact f64"
+        );
+        assert!(back.reps[0].rows[0][9].is_nan());
+    }
+
+    #[test]
+    fn replications_csv_errors_name_file_and_line() {
+        let text = table().to_csv();
+        let p = Path::new("r.csv");
+        let err = |t: &str| MetricTable::parse_csv(p, t).unwrap_err();
+        assert!(err("a,b\n").contains("r.csv:1: expected the header"));
+        assert!(err(&text.replacen(",offered,", ",bogus,", 1))
+            .contains("r.csv:2: unknown metric `bogus`"));
+        let missing: String = text
+            .lines()
+            .filter(|l| !l.starts_with("5,support,ronas"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(err(&missing).contains("replication 5 lacks support/ronas"));
+        let swapped = format!("{REPLICATIONS_HEADER}5,*,offered,1\n2,*,offered,1\n");
+        assert!(err(&swapped).contains("out of order"));
+        assert!(
+            err(&format!("{REPLICATIONS_HEADER}0,*,offered,x\n")).contains("`x` is not a number")
+        );
+    }
+}
