@@ -13,9 +13,10 @@ use crate::engine::sink::NullSinks;
 use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::{commit_all, stage};
+use crate::report::html::write_run_report;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
-use crate::report::thresholds::{evaluate, Threshold, Verdict};
+use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
 use crate::stats::RepResult;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,31 @@ pub struct RunOptions {
     /// depend on the global index only, so `merge` of all shards equals the
     /// unsharded run.
     pub shard: Option<(u32, u32)>,
+}
+
+/// Parses `--shard I/N` (0-based `I`): `0/2` and `1/2` split a run in two.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let usage = "expected I/N with 0 <= I < N, e.g. 0/4 for the first of four shards";
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not I/N; {usage}"))?;
+    let num = |v: &str, what: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{s}`: {what} `{v}` is not a whole number; {usage}"))
+    };
+    let (i, n) = (num(i, "shard index")?, num(n, "shard count")?);
+    if n == 0 {
+        return Err(format!(
+            "`{s}`: the shard count must be at least 1; {usage}"
+        ));
+    }
+    if i >= n {
+        return Err(format!(
+            "`{s}`: shard index {i} must be less than the shard count {n} (indices start at 0); {usage}"
+        ));
+    }
+    Ok((i, n))
 }
 
 /// The global replication indices a run (or shard) covers.
@@ -140,16 +166,7 @@ pub fn run(
 
     let mut summary = Summary::from_results(scn, &results);
     summary.shard = opts.shard;
-    let verdicts: Vec<Verdict> = opts
-        .thresholds
-        .iter()
-        .map(|t| {
-            let observed = summary
-                .get(&t.service, crate::stats::METRICS[t.metric])
-                .map_or(f64::NAN, |e| e.mean);
-            evaluate(t, observed)
-        })
-        .collect();
+    let verdicts = evaluate_all(&summary, &opts.thresholds);
 
     // Stage every file, then rename them all: a failure while writing
     // leaves no new file behind.
@@ -187,11 +204,15 @@ pub fn run(
         let _ = std::fs::remove_file(p);
     }
     staging?;
-    let files = commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
+    let mut files =
+        commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
     if !opts.sessions && sessions_path.exists() {
         // A sessions.csv of an earlier run would not match this one.
         std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
     }
+    // Last: the page is built from the files just written.
+    let report = dir.join("report.html");
+    files.push(write_run_report(dir, &summary, &verdicts).map_err(out_err(&report))?);
     Ok(RunOutput {
         events: results.iter().map(|r| r.events).sum(),
         tasks: results.iter().map(|r| r.tasks).sum(),

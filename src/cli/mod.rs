@@ -1,7 +1,9 @@
 //! The command line (clap). The only place that prints or decides exit codes.
 
+mod compare;
 mod erlang;
 pub mod format;
+mod merge;
 mod run;
 mod staff;
 mod sweep;
@@ -40,6 +42,11 @@ pub enum Command {
     Staff(staff::StaffArgs),
     /// Check a scenario's schema and preconditions; prints every problem found.
     Validate(validate::ValidateArgs),
+    /// Combine shards (`run --shard I/N`) or runs of disjoint replications into
+    /// exactly the result of the unsharded run.
+    Merge(merge::MergeArgs),
+    /// Regression verdict between two results folders (Welch 95 % CI per metric).
+    Compare(compare::CompareArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
     Erlang(erlang::ErlangArgs),
 }
@@ -64,6 +71,8 @@ pub fn main() -> i32 {
         Command::Staff(a) => staff::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Erlang(a) => erlang::execute(a),
+        Command::Merge(a) => merge::execute(a),
+        Command::Compare(a) => compare::execute(a),
     };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     code

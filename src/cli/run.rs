@@ -36,6 +36,10 @@ pub struct RunArgs {
     /// Do not write sessions.csv.
     #[arg(long)]
     pub no_sessions: bool,
+    /// Run only shard I of N (0-based): the replications r with r % N == I.
+    /// `routesim merge` combines the shards into exactly the unsharded result.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Print nothing but errors and threshold failures.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -94,9 +98,10 @@ pub fn execute(a: RunArgs) -> i32 {
         threads: a.threads.map(|t| t as usize),
         sessions: !a.no_sessions,
         thresholds: gates,
-        shard: None,
+        shard: a.shard,
     };
-    let bar = progress(scn.sim.replications as u64, "replications", a.quiet);
+    let n_reps = crate::run::replication_indices(scn.sim.replications, a.shard).len();
+    let bar = progress(n_reps as u64, "replications", a.quiet);
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1);
@@ -115,12 +120,16 @@ pub fn execute(a: RunArgs) -> i32 {
     };
     if !a.quiet {
         let services: Vec<String> = scn.services.iter().map(|s| s.name.clone()).collect();
+        let shard = a
+            .shard
+            .map(|(i, n)| format!(" (shard {i}/{n} of {})", scn.sim.replications))
+            .unwrap_or_default();
         let lines = [
             format!(
-                "{}: {} replication{}, seed {}, {} tasks, {} events in {:.2}s",
+                "{}: {} replication{}{shard}, seed {}, {} tasks, {} events in {:.2}s",
                 scn.name,
-                scn.sim.replications,
-                if scn.sim.replications == 1 { "" } else { "s" },
+                n_reps,
+                if n_reps == 1 { "" } else { "s" },
                 scn.sim.seed,
                 output.tasks,
                 output.events,
@@ -131,15 +140,20 @@ pub fn execute(a: RunArgs) -> i32 {
         let json = output.summary.to_json(&output.verdicts);
         emit(a.format, &lines, &output.summary.headline(&services), &json);
     }
+    report_verdicts(&output.verdicts, a.quiet || a.format == Format::Json)
+}
+
+/// Prints threshold verdicts (failures on stderr); the exit code they give.
+pub fn report_verdicts(verdicts: &[crate::report::thresholds::Verdict], quiet: bool) -> i32 {
     let mut failed = false;
-    for v in &output.verdicts {
+    for v in verdicts {
         let observed = v
             .observed
             .map_or("undefined".to_string(), crate::report::fmt::num);
         if !v.ok {
             failed = true;
             eprintln!("threshold FAILED: {} (observed {observed})", v.expr);
-        } else if !a.quiet && a.format != Format::Json {
+        } else if !quiet {
             out!("threshold ok: {} (observed {observed})", v.expr);
         }
     }

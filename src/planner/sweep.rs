@@ -307,7 +307,9 @@ impl Sweep {
             let p = dir.join(name);
             files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
         }
-        // TODO(merge): report::html::write_sweep_report(&dir)
+        let report = dir.join("report.html");
+        crate::report::html::write_sweep_report(dir).map_err(err(&report))?;
+        files.push(report);
         Ok(files)
     }
 }
