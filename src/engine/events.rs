@@ -64,6 +64,15 @@ pub enum Event {
     /// An audio/video call starts / ends.
     CallStart(UserId),
     CallEnd(UserId),
+    /// A workflow step that takes time is over (`wgen`: the workflow's timer
+    /// generation, so a timer of a stopped workflow is ignored).
+    WorkflowTimer {
+        slot: u32,
+        gen: u32,
+        wgen: u32,
+    },
+    /// A workflow revision takes effect.
+    Revision(u32),
     /// A reporting interval boundary.
     IntervalEnd,
 }

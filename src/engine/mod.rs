@@ -8,17 +8,21 @@ pub mod events;
 mod presence;
 pub mod sink;
 mod tally;
+mod workflow;
 
 use rand::Rng as _;
 
 use crate::behavior::rng::{stream, Rng, StreamKind};
 use crate::model::civil::DAY;
 use crate::model::time::{to_secs_f64, Time};
-use crate::model::{Channel, Outcome, Presence, Priority, Scenario, ServiceId, UserId};
-use crate::routing::{Action, DistributionType, Router, TaskState};
+use crate::model::{
+    Channel, Outcome, ParamValue, Presence, Priority, Scenario, ServiceId, StepId, UserId,
+    WorkflowId,
+};
+use crate::routing::{Action, Router, TaskState};
 use crate::stats::timeweighted::{clipped, TimeWeighted};
 use crate::stats::{RepResult, Tally};
-use crate::workflow::{Cursor, Next};
+use crate::workflow::Cursor;
 use arrivals::ArrivalGen;
 use events::{Event, EventQueue};
 use presence::PresenceState;
@@ -40,7 +44,10 @@ struct TaskRec {
     channel: Channel,
     priority: Priority,
     preferred: Option<u32>,
+    /// When the customer wrote (patience counts from here).
     arrived: Time,
+    /// When this service session started (arrival, or a transfer).
+    session_start: Time,
     handle: Time,
     patience: Time,
     cursor: Cursor,
@@ -52,7 +59,21 @@ struct TaskRec {
     ronas: u32,
     measured: bool,
     alive: bool,
+    patience_scheduled: bool,
+    /// Queue Task's ring timeout (NEVER: the service's).
+    ring_timeout: Time,
+    /// Positions told by Get Queue Position.
+    told: [u16; 8],
+    n_told: u8,
+    /// The step a Failed session stopped at (u32::MAX: a zero-time loop).
+    failed_step: StepId,
+    /// When the task left the queue without a user (NEVER: it did not).
+    left_queue_at: Time,
+    /// Closed at the drain limit.
+    leftover: bool,
 }
+
+const LEFTOVER: &str = "still in the system when the simulation stopped (drain limit)";
 
 struct Source {
     rng: Rng,
@@ -74,6 +95,11 @@ pub struct Sim<'s, S: Sinks> {
     user_rngs: Vec<Rng>,
     presence_rngs: Vec<Rng>,
     presence: Vec<PresenceState>,
+    service_rngs: Vec<Rng>,
+    /// Each service's workflow now (revisions change it).
+    current_wf: Vec<WorkflowId>,
+    /// Task parameters: `scn.parameters.len()` values per task slot.
+    params: Vec<ParamValue>,
     next_task: u64,
     next_session: u64,
     live_tasks: u64,
@@ -123,6 +149,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 .map(|u| stream(seed, rep, StreamKind::Presence, u as u32))
                 .collect(),
             presence: vec![PresenceState::default(); n_users],
+            service_rngs: (0..n_svc)
+                .map(|s| stream(seed, rep, StreamKind::Service, s as u32))
+                .collect(),
+            current_wf: scn.services.iter().map(|s| s.workflow).collect(),
+            params: Vec::new(),
             next_task: 0,
             next_session: 0,
             live_tasks: 0,
@@ -153,6 +184,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
         self.drain_actions();
         for i in 0..self.sources.len() {
             self.schedule_arrival(i as u32);
+        }
+        for (i, r) in self.scn.revisions.iter().enumerate() {
+            self.events.schedule(r.at, Event::Revision(i as u32));
         }
         self.events.schedule(self.window.lo, Event::IntervalEnd);
         let hard_stop = self.window.hi.saturating_add(DRAIN_LIMIT);
@@ -251,6 +285,15 @@ impl<'s, S: Sinks> Sim<'s, S> {
             Event::PresenceEnd { user, change } => self.on_presence_end(user, change),
             Event::CallStart(user) => self.on_call_start(user),
             Event::CallEnd(user) => self.on_call_end(user),
+            Event::WorkflowTimer { slot, gen, wgen } => {
+                if live(self, slot, gen) {
+                    self.on_workflow_timer(slot, wgen);
+                }
+            }
+            Event::Revision(i) => {
+                let r = &self.scn.revisions[i as usize];
+                self.current_wf[r.service as usize] = r.workflow;
+            }
             Event::IntervalEnd => self.on_interval_end(),
         }
     }
@@ -299,9 +342,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 .unwrap_or(svc.default_priority),
             preferred: trace.and_then(|r| r.preferred).or(spec.preferred),
             arrived: self.now,
+            session_start: self.now,
             handle,
             patience,
-            cursor: Cursor::start(&self.scn.workflows[svc.workflow as usize]),
+            cursor: Cursor::start(svc.workflow, &self.scn.workflows[svc.workflow as usize]),
             queued_at: NEVER,
             position: 0,
             user: NONE,
@@ -310,6 +354,13 @@ impl<'s, S: Sinks> Sim<'s, S> {
             ronas: 0,
             measured,
             alive: true,
+            patience_scheduled: false,
+            ring_timeout: NEVER,
+            told: [0; 8],
+            n_told: 0,
+            failed_step: 0,
+            left_queue_at: NEVER,
+            leftover: false,
         };
         self.next_task += 1;
         self.live_tasks += 1;
@@ -328,44 +379,57 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.tally[service as usize].offered += 1;
             self.interval[service as usize].offered += 1;
         }
-        self.run_workflow(slot);
+        self.start_workflow(slot, service);
     }
 
-    fn run_workflow(&mut self, slot: u32) {
+    /// Schedules the customer's hang-up once the task first has to wait.
+    fn ensure_patience(&mut self, slot: u32) {
         let t = &mut self.tasks[slot as usize];
-        let wf = &self.scn.workflows[self.scn.services[t.service as usize].workflow as usize];
-        match t.cursor.advance(wf) {
-            Next::Enqueue {
-                priority,
-                broadcast,
-            } => {
-                if let Some(p) = priority {
-                    t.priority = p;
-                }
-                t.queued_at = self.now;
-                let (service, priority, preferred, measured) =
-                    (t.service, t.priority, t.preferred, t.measured);
-                if measured {
-                    self.interval[service as usize].queued += 1;
-                }
-                let kind = if broadcast {
-                    DistributionType::Broadcast
-                } else {
-                    DistributionType::Direct
-                };
-                let pos = self
-                    .router
-                    .enqueue(slot, service, priority, kind, preferred, self.now);
-                self.tasks[slot as usize].position = pos;
-                self.drain_actions();
-                let t = &self.tasks[slot as usize];
-                if self.router.task_state(slot) != TaskState::Connected && t.patience != NEVER {
-                    let at = t.arrived.saturating_add(t.patience).max(self.now);
-                    let gen = t.gen;
-                    self.events.schedule(at, Event::Patience { slot, gen });
-                }
-            }
-            Next::End => self.end_task(slot, Outcome::DisconnectedByWorkflow),
+        if t.patience_scheduled || t.patience == NEVER {
+            return;
+        }
+        t.patience_scheduled = true;
+        let at = t.arrived.saturating_add(t.patience).max(self.now);
+        let gen = t.gen;
+        self.events.schedule(at, Event::Patience { slot, gen });
+    }
+
+    /// Books the queue wait of a task leaving the queue: handled, or not
+    /// (hang-up, cancel, transfer, disconnect, failure).
+    fn book_queue_wait(&mut self, slot: u32, handled: bool, abandoned: bool) {
+        let t = &self.tasks[slot as usize];
+        if !t.measured {
+            self.tasks[slot as usize].left_queue_at = self.now;
+            return;
+        }
+        let wait = self.now - t.queued_at;
+        let service = t.service;
+        self.tasks[slot as usize].left_queue_at = self.now;
+        let in_sla = handled && wait <= self.scn.services[service as usize].sla;
+        let tl = &mut self.tally[service as usize];
+        tl.queued += 1;
+        tl.record_wait(wait);
+        if handled {
+            tl.handled += 1;
+            tl.wait_sum_handled += wait as u128;
+            tl.handled_in_sla += u64::from(in_sla);
+        }
+        tl.abandoned += u64::from(abandoned);
+        let it = &mut self.interval[service as usize];
+        it.handled += u64::from(handled);
+        it.abandoned += u64::from(abandoned);
+        it.left_queue(wait, in_sla);
+    }
+
+    /// Takes a task out of the queue for a reason other than a user or the
+    /// customer (cancel, transfer, disconnect, failure).
+    fn leave_queue_without_user(&mut self, slot: u32) {
+        if matches!(
+            self.router.remove(slot, self.now),
+            TaskState::Waiting | TaskState::Ringing
+        ) {
+            self.book_queue_wait(slot, false, false);
+            self.drain_actions();
         }
     }
 
@@ -444,7 +508,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 },
             );
         }
-        let timeout = self.scn.services[service as usize].ring_timeout;
+        let timeout = match self.tasks[slot as usize].ring_timeout {
+            NEVER => self.scn.services[service as usize].ring_timeout,
+            own => own,
+        };
         self.events.schedule(
             self.now + timeout,
             Event::RingTimeout {
@@ -482,25 +549,16 @@ impl<'s, S: Sinks> Sim<'s, S> {
         } else {
             (t.handle as f64 * factor).round() as Time
         };
-        let wait = now - t.queued_at;
-        let (service, measured, gen) = (t.service, t.measured, t.gen);
+        // The conversation belongs to the user now: the workflow stops.
+        t.cursor.stopped = true;
+        t.cursor.gen = t.cursor.gen.wrapping_add(1);
+        let gen = t.gen;
         self.events
             .schedule(now + handle, Event::Finish { slot, gen });
         if load == 1 {
             self.users[user as usize].busy_since = now;
         }
-        if measured {
-            let in_sla = wait <= self.scn.services[service as usize].sla;
-            let tl = &mut self.tally[service as usize];
-            tl.queued += 1;
-            tl.handled += 1;
-            tl.wait_sum_handled += wait as u128;
-            tl.handled_in_sla += u64::from(in_sla);
-            tl.record_wait(wait);
-            let it = &mut self.interval[service as usize];
-            it.handled += 1;
-            it.left_queue(wait, in_sla);
-        }
+        self.book_queue_wait(slot, true, false);
     }
 
     fn on_finish(&mut self, slot: u32) {
@@ -521,23 +579,22 @@ impl<'s, S: Sinks> Sim<'s, S> {
         self.end_task(slot, Outcome::UserAccepted);
     }
 
+    /// The customer's patience ran out: where the task is decides the outcome.
     fn on_patience(&mut self, slot: u32) {
-        let prev = self.router.remove(slot, self.now);
-        if !matches!(prev, TaskState::Waiting | TaskState::Ringing) {
-            return;
-        }
-        let t = self.tasks[slot as usize];
-        if t.measured {
-            let wait = self.now - t.queued_at;
-            let tl = &mut self.tally[t.service as usize];
-            tl.queued += 1;
-            tl.abandoned += 1;
-            tl.record_wait(wait);
-            let it = &mut self.interval[t.service as usize];
-            it.abandoned += 1;
-            it.left_queue(wait, false);
-        }
-        self.end_task(slot, Outcome::CustomerHangupInQueue);
+        let state = self.router.task_state(slot);
+        let c = self.tasks[slot as usize].cursor;
+        let outcome = match state {
+            TaskState::Connected => return,
+            TaskState::Waiting | TaskState::Ringing => {
+                self.router.remove(slot, self.now);
+                self.book_queue_wait(slot, false, true);
+                Outcome::CustomerHangupInQueue
+            }
+            TaskState::Idle if !c.accepted => Outcome::CustomerHangupBeforeAccept,
+            TaskState::Idle if !c.queued => Outcome::CustomerHangupInWorkflow,
+            TaskState::Idle => Outcome::CustomerHangupInWorkflowAfterQueue,
+        };
+        self.end_task(slot, outcome);
     }
 
     /// Closes tasks still in the system when the run stopped at the drain
@@ -547,40 +604,66 @@ impl<'s, S: Sinks> Sim<'s, S> {
             if !self.tasks[slot as usize].alive {
                 continue;
             }
-            let state = self.router.remove(slot, self.now);
-            let t = self.tasks[slot as usize];
-            if state == TaskState::Connected {
+            if self.router.task_state(slot) == TaskState::Connected {
                 self.router.finish(slot, self.now);
+            } else {
+                self.leave_queue_without_user(slot);
             }
-            if t.measured {
-                self.tally[t.service as usize].cancelled += 1;
-            }
-            self.end_task_with(
-                slot,
-                Outcome::Cancelled,
-                Some("still in the system when the simulation stopped (drain limit)"),
-            );
+            self.tasks[slot as usize].leftover = true;
+            self.end_task(slot, Outcome::Cancelled);
         }
     }
 
+    /// Ends the task's service session and the task: one record, then the
+    /// slot is free.
     fn end_task(&mut self, slot: u32, outcome: Outcome) {
-        self.end_task_with(slot, outcome, None);
-    }
-
-    /// Closes the task's service session: one record, then the slot is free.
-    fn end_task_with(&mut self, slot: u32, outcome: Outcome, failure: Option<&str>) {
-        let t = self.tasks[slot as usize];
+        let t = &mut self.tasks[slot as usize];
+        t.cursor.stopped = true;
+        if t.measured {
+            let tl = &mut self.tally[t.service as usize];
+            match outcome {
+                Outcome::Failed => {
+                    tl.failed += 1;
+                    self.interval[t.service as usize].failed += 1;
+                }
+                Outcome::Cancelled | Outcome::Abandoned => tl.cancelled += 1,
+                _ => {}
+            }
+        }
+        self.emit_session(slot, outcome, None);
+        let t = &mut self.tasks[slot as usize];
         self.live_tasks -= 1;
         self.free.push(slot);
-        self.tasks[slot as usize].gen = t.gen.wrapping_add(1);
-        self.tasks[slot as usize].alive = false;
+        t.gen = t.gen.wrapping_add(1);
+        t.alive = false;
+    }
+
+    /// Writes the service session record of a task (if measured).
+    fn emit_session(&mut self, slot: u32, outcome: Outcome, transferred_to: Option<ServiceId>) {
+        let t = &self.tasks[slot as usize];
         if !t.measured {
             return;
         }
-        let svc = &self.scn.services[t.service as usize];
+        let scn = self.scn;
+        let svc = &scn.services[t.service as usize];
+        let failure = (outcome == Outcome::Failed).then(|| {
+            let wf = &scn.workflows[t.cursor.workflow as usize];
+            match wf.steps.get(t.failed_step as usize) {
+                Some(step) => match &step.activity {
+                    crate::model::Activity::Unsupported(a) => format!(
+                        "workflow `{}` step `{}`: activity `{a}` is not supported for IM",
+                        wf.name, step.name
+                    ),
+                    _ => format!("workflow `{}` step `{}`", wf.name, step.name),
+                },
+                None => format!("workflow `{}` looped without time passing", wf.name),
+            }
+        });
+        let failure = failure.or_else(|| t.leftover.then(|| LEFTOVER.to_string()));
         let queued = (t.queued_at != NEVER).then_some(t.queued_at);
         let accepted = (t.accepted_at != NEVER).then_some(t.accepted_at);
-        let left_queue = accepted.unwrap_or(self.now);
+        // The wait ends when the task left the queue: accepted, or this moment.
+        let left_queue = accepted.unwrap_or(t.left_queue_at.min(self.now));
         let rec = SessionRecord {
             replication: self.rep,
             session_id: self.next_session,
@@ -588,18 +671,19 @@ impl<'s, S: Sinks> Sim<'s, S> {
             service: &svc.name,
             channel: t.channel,
             priority: t.priority,
-            arrived: t.arrived,
+            arrived: t.session_start,
             queued,
             queue_position: queued.map(|_| t.position),
-            user: accepted.map(|_| self.scn.users[t.user as usize].name.as_str()),
+            user: accepted.map(|_| scn.users[t.user as usize].name.as_str()),
             accepted,
             wait: queued.map(|q| left_queue - q),
             ended: self.now,
             outcome,
             offers: t.offers,
             ronas: t.ronas,
-            transferred_to: None,
-            failure_reason: failure,
+            transferred_to: transferred_to.map(|s| scn.services[s as usize].name.as_str()),
+            failure_reason: failure.as_deref(),
+            positions_told: &t.told[..t.n_told as usize],
             origin: self.window.lo,
         };
         self.next_session += 1;

@@ -25,6 +25,8 @@ pub struct SessionRecord<'a> {
     pub ronas: u32,
     pub transferred_to: Option<&'a str>,
     pub failure_reason: Option<&'a str>,
+    /// Positions told by Get Queue Position, in order.
+    pub positions_told: &'a [u16],
     pub origin: Time,
 }
 

@@ -37,6 +37,12 @@ pub struct Scenario {
     pub sources: Vec<ArrivalSource>,
     pub workflows: Vec<Workflow>,
     pub calendars: Vec<Calendar>,
+    /// Task parameter names; parameter ids index them.
+    pub parameters: Vec<String>,
+    /// Interned string values (parameter values, choice names).
+    pub strings: Vec<String>,
+    /// Timed workflow edits, sorted by time.
+    pub revisions: Vec<Revision>,
     /// Skill names; skill ids index `User::skills`.
     pub skills: Vec<String>,
     /// Preferred-user lists (ranked best first), referenced by tasks by index.
@@ -137,6 +143,15 @@ pub struct Service {
     pub priority_weights: [u32; 7],
     pub calendar: Option<u32>,
     pub secondary_calendar: Option<u32>,
+}
+
+/// A workflow edited afterwards: from `at` (simulation time) on, sessions
+/// that start in `service` run `workflow`.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub at: Time,
+    pub service: ServiceId,
+    pub workflow: WorkflowId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,15 +308,138 @@ pub struct Step {
     pub next: Option<StepId>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// How a customer answers Collect Information / Input Customer.
+#[derive(Debug, Clone)]
+pub struct CustomerReply {
+    /// Time the customer takes to reply.
+    pub delay: Dist,
+    /// Probability that the customer replies at all.
+    pub probability: f64,
+    /// ASSUMPTION: without a reply within this time the step takes its
+    /// `timed_out` exit.
+    pub timeout: Time,
+}
+
+/// A value of a task parameter: a number or an interned string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamValue {
+    Unset,
+    Number(f64),
+    /// Index into `Scenario::strings`.
+    Text(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// One rule of Check Parameter: when `parameter OP value` holds, go to `next`.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub op: CompareOp,
+    pub value: ParamValue,
+    pub next: StepId,
+}
+
+/// The IM workflow activities. Exits that are not given fall back to the
+/// step's `next`; where neither is given the workflow ends there.
+#[derive(Debug, Clone)]
 pub enum Activity {
     /// Marks the task accepted by the system; must follow Start.
     Accept,
-    /// Enqueues the task in the service's queue; the task then waits for a user.
+    /// Sends a text; takes `delay` (default 1 s, 1 s to 10 min).
+    Message {
+        delay: Time,
+        text: String,
+    },
+    Delay {
+        duration: Dist,
+    },
+    /// Asks the customer; the reply goes into `parameter`.
+    CollectInformation {
+        parameter: Option<u32>,
+        reply: CustomerReply,
+        timed_out: Option<StepId>,
+    },
+    /// A menu: the customer picks one of `choices` (name, probability, exit).
+    InputCustomer {
+        parameter: Option<u32>,
+        reply: CustomerReply,
+        choices: Vec<(u32, f64, Option<StepId>)>,
+        timed_out: Option<StepId>,
+    },
+    SaveToParameter {
+        parameter: u32,
+        value: ParamValue,
+    },
+    CheckParameter {
+        parameter: u32,
+        rules: Vec<Rule>,
+        default: Option<StepId>,
+    },
+    /// Interact only: `latency`, then `failure` with `failure_probability`.
+    WebRequest {
+        latency: Dist,
+        failure_probability: f64,
+        failure: Option<StepId>,
+    },
+    Disconnect,
+    /// Ends this service session and starts one in `service`.
+    Transfer {
+        service: ServiceId,
+    },
+    /// Exits open, closed, holiday, special1..4, default.
+    CheckOpeningHours {
+        exits: [Option<StepId>; 8],
+    },
+    /// Exits available, busy, offline.
+    AvailabilityBasedRouting {
+        exits: [Option<StepId>; 3],
+    },
+    GetAvailableUsers {
+        parameter: u32,
+    },
+    GetQueuePosition {
+        parameter: Option<u32>,
+    },
+    /// Enqueues the task; the workflow goes on while it waits.
     QueueTask {
         priority: Option<Priority>,
         broadcast: bool,
+        ring_timeout: Option<Time>,
     },
+    DistributionPriority {
+        priority: Priority,
+    },
+    /// Exits queued, offered, connected, terminated.
+    CheckTask {
+        exits: [Option<StepId>; 4],
+    },
+    CancelTask,
+    /// An activity Nimbus does not support for IM (only reachable through a
+    /// workflow edited afterwards): the session fails there.
+    Unsupported(String),
+}
+
+impl Activity {
+    /// Whether the step can complete without simulated time passing.
+    pub fn may_take_no_time(&self) -> bool {
+        match self {
+            Activity::Message { .. } => false,
+            Activity::Delay { duration } => duration.can_be_zero(),
+            Activity::CollectInformation { reply, .. } | Activity::InputCustomer { reply, .. } => {
+                reply.delay.can_be_zero() && reply.probability > 0.0 || reply.timeout == 0
+            }
+            Activity::WebRequest { latency, .. } => latency.can_be_zero(),
+            _ => true,
+        }
+    }
 }
 
 impl ArrivalPattern {

@@ -303,6 +303,17 @@ impl Dist {
         }
     }
 
+    /// Whether a draw can be 0 (a step that may take no time).
+    pub fn can_be_zero(&self) -> bool {
+        match self {
+            Dist::Constant(t) => *t == 0,
+            Dist::Uniform { min, .. } => *min == 0,
+            Dist::Empirical(v) => v.contains(&0),
+            // Continuous distributions are 0 with probability 0.
+            _ => false,
+        }
+    }
+
     pub fn is_zero(&self) -> bool {
         matches!(self, Dist::Constant(0))
     }

@@ -86,7 +86,19 @@ pub struct RawScenario {
     #[serde(default)]
     pub calendars: BTreeMap<String, RawCalendar>,
     #[serde(default)]
+    pub revisions: Vec<RawRevision>,
+    #[serde(default)]
     pub thresholds: Vec<RawThreshold>,
+}
+
+/// `[[revisions]]`: a workflow edited afterwards.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRevision {
+    /// Time from the start of the measured window.
+    pub at: Dur,
+    pub service: String,
+    pub workflow: String,
 }
 
 /// A weekly window: `{ days = ["mon", "tue"], from = "08:00", to = "16:00" }`.

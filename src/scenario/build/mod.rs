@@ -66,6 +66,50 @@ impl Ctx<'_> {
     }
 }
 
+/// Nimbus refuses, in a service's IM workflow, activities unsupported for IM
+/// and Web Request on WhatsApp. For a workflow that only an edit afterwards
+/// (a revision) brings in, these are warnings: the sessions that reach such a
+/// step fail at run time.
+fn check_workflow_for_service(cx: &mut Ctx, wf: &Workflow, svc: &Service, revision: bool) {
+    for st in &wf.steps {
+        let loc = format!("workflows.{}.steps.{}", wf.name, st.name);
+        let problem = match &st.activity {
+            Activity::Unsupported(a) => Some(format!(
+                "activity `{a}` is not supported for Instant Messaging; service `{}` cannot use workflow `{}` (Nimbus refuses it)",
+                svc.name, wf.name
+            )),
+            Activity::WebRequest { .. } if svc.channels.contains(&Channel::WhatsApp) => Some(format!(
+                "web_request is supported on Interact only, and service `{}` serves WhatsApp",
+                svc.name
+            )),
+            _ => None,
+        };
+        if let Some(m) = problem {
+            if revision {
+                cx.warn(
+                    loc,
+                    format!("{m}; brought in by a revision, so sessions that reach it will fail"),
+                );
+            } else {
+                cx.problem(loc, m);
+            }
+        }
+    }
+    if !wf
+        .steps
+        .iter()
+        .any(|s| matches!(s.activity, Activity::QueueTask { .. }))
+    {
+        cx.warn(
+            format!("workflows.{}", wf.name),
+            format!(
+                "no queue_task step: chats of service `{}` never reach a user",
+                svc.name
+            ),
+        );
+    }
+}
+
 /// Ids are used in `--set` keys and CSV cells: keep them plain.
 fn check_id(cx: &mut Ctx, loc: &str, id: &str) {
     if id.is_empty()
@@ -179,11 +223,25 @@ pub fn build(
     for name in raw.workflows.keys() {
         check_id(&mut cx, &format!("workflows.{name}"), name);
     }
-    let workflows: Vec<Workflow> = raw
-        .workflows
+    let svc_index: HashMap<&str, ServiceId> = raw
+        .services
         .iter()
-        .map(|(name, w)| workflow::build_workflow(&mut cx, name, w))
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i as ServiceId))
         .collect();
+    let mut params = workflow::Interner::default();
+    let mut strings = workflow::Interner::default();
+    let workflows: Vec<Workflow> = {
+        let mut wcx = workflow::WorkflowCx {
+            params: &mut params,
+            strings: &mut strings,
+            services: &svc_index,
+        };
+        raw.workflows
+            .iter()
+            .map(|(name, w)| workflow::build_workflow(&mut cx, &mut wcx, name, w))
+            .collect()
+    };
 
     // Skill ids: every skill a user holds or a policy names.
     let mut skills: Vec<String> = Vec::new();
@@ -209,12 +267,6 @@ pub fn build(
         }
     }
 
-    let svc_index: HashMap<&str, ServiceId> = raw
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i as ServiceId))
-        .collect();
     let services = services::build_services(&mut cx, &raw, &wf_index, &cal_index, &skill_index);
     let users = users::build_users(&mut cx, &raw, &services, &svc_index, &skill_index);
     let mut preferred = Vec::new();
@@ -228,6 +280,41 @@ pub fn build(
         &sim,
         &mut preferred,
     );
+
+    // Workflows a service runs from the start must be valid for IM as Nimbus
+    // checks them; workflows only revisions name are edits made afterwards.
+    let mut revisions = Vec::new();
+    for (i, r) in raw.revisions.iter().enumerate() {
+        let loc = format!("revisions.{i}");
+        let service = svc_index.get(r.service.as_str()).copied();
+        let wf = wf_index.get(r.workflow.as_str()).copied();
+        if service.is_none() {
+            cx.problem(
+                format!("{loc}.service"),
+                format!("unknown service `{}`", r.service),
+            );
+        }
+        if wf.is_none() {
+            cx.problem(
+                format!("{loc}.workflow"),
+                format!("unknown workflow `{}`", r.workflow),
+            );
+        }
+        if let (Some(service), Some(workflow)) = (service, wf) {
+            revisions.push(Revision {
+                at: sim.warmup + r.at.0,
+                service,
+                workflow,
+            });
+        }
+    }
+    revisions.sort_by_key(|r| r.at);
+    for (si, svc) in services.iter().enumerate() {
+        check_workflow_for_service(&mut cx, &workflows[svc.workflow as usize], svc, false);
+        for r in revisions.iter().filter(|r| r.service == si as ServiceId) {
+            check_workflow_for_service(&mut cx, &workflows[r.workflow as usize], svc, true);
+        }
+    }
 
     let thresholds = raw
         .thresholds
@@ -254,6 +341,9 @@ pub fn build(
             sources,
             workflows,
             calendars,
+            parameters: params.names,
+            strings: strings.names,
+            revisions,
             skills,
             preferred,
             thresholds,
