@@ -15,24 +15,22 @@ pub enum Event {
         slot: u32,
         gen: u32,
     },
-    /// The offered user accepts after the accept delay.
+    /// The offered user accepts after the accept delay. (slot, round) names
+    /// the offer uniquely: the router ignores answers to offers that ended.
     Accept {
         slot: u32,
-        gen: u32,
         user: UserId,
         round: u32,
     },
     /// The offered user declines.
     Decline {
         slot: u32,
-        gen: u32,
         user: UserId,
         round: u32,
     },
     /// Nobody answered within the ring timeout.
     RingTimeout {
         slot: u32,
-        gen: u32,
         user: UserId,
         round: u32,
     },
@@ -101,6 +99,9 @@ impl Ord for Scheduled {
         (o.time, o.seq).cmp(&(self.time, self.seq))
     }
 }
+
+// Heap entries are moved on every push and pop: keep them at 32 bytes.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
 #[derive(Debug, Default)]
 pub struct EventQueue {

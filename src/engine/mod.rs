@@ -221,37 +221,21 @@ impl<'s, S: Sinks> Sim<'s, S> {
                     self.on_patience(slot);
                 }
             }
-            Event::Accept {
-                slot,
-                gen,
-                user,
-                round,
-            } => {
-                if live(self, slot, gen) {
-                    self.connect(slot, user, round);
-                }
+            Event::Accept { slot, user, round } => {
+                // The router checks the offer (slot, round) still stands.
+                self.connect(slot, user, round);
             }
-            Event::Decline {
-                slot,
-                gen,
-                user,
-                round,
-            } => {
-                if live(self, slot, gen) && self.router.decline(slot, user, round, t) {
+            Event::Decline { slot, user, round } => {
+                if self.router.decline(slot, user, round, t) {
                     self.end_ring(user);
                     self.users[user as usize].row.declines +=
                         u64::from(self.tasks[slot as usize].measured);
                 }
             }
-            Event::RingTimeout {
-                slot,
-                gen,
-                user,
-                round,
-            } => {
+            Event::RingTimeout { slot, user, round } => {
                 let broadcast =
                     self.router.kind(slot) == crate::routing::DistributionType::Broadcast;
-                if live(self, slot, gen) && self.router.ring_timeout(slot, user, round, t) {
+                if self.router.ring_timeout(slot, user, round, t) {
                     self.end_ring(user);
                     // Broadcast offers have no RONA (DOMAIN.md).
                     if broadcast {
@@ -505,7 +489,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
     fn on_offer(&mut self, slot: u32, user: UserId, round: u32) {
         let t = &mut self.tasks[slot as usize];
         t.offers += 1;
-        let gen = t.gen;
         let service = t.service;
         self.users[user as usize].row.offers += u64::from(t.measured);
         self.users[user as usize].ring_since = self.now;
@@ -518,42 +501,21 @@ impl<'s, S: Sinks> Sim<'s, S> {
             1.0
         };
         if answer < spec.decline_probability {
-            self.events.schedule(
-                self.now + delay,
-                Event::Decline {
-                    slot,
-                    gen,
-                    user,
-                    round,
-                },
-            );
+            self.events
+                .schedule(self.now + delay, Event::Decline { slot, user, round });
         } else if answer >= spec.decline_probability + spec.no_answer_probability && delay == 0 {
             self.connect(slot, user, round);
             return;
         } else if answer >= spec.decline_probability + spec.no_answer_probability {
-            self.events.schedule(
-                self.now + delay,
-                Event::Accept {
-                    slot,
-                    gen,
-                    user,
-                    round,
-                },
-            );
+            self.events
+                .schedule(self.now + delay, Event::Accept { slot, user, round });
         }
         let timeout = match self.tasks[slot as usize].ring_timeout {
             NEVER => self.scn.services[service as usize].ring_timeout,
             own => own,
         };
-        self.events.schedule(
-            self.now + timeout,
-            Event::RingTimeout {
-                slot,
-                gen,
-                user,
-                round,
-            },
-        );
+        self.events
+            .schedule(self.now + timeout, Event::RingTimeout { slot, user, round });
     }
 
     fn end_ring(&mut self, user: UserId) {
@@ -598,13 +560,14 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let user = self.tasks[slot as usize].user;
         self.router.finish(slot, self.now);
         let (now, w) = (self.now, self.window);
-        let t = self.tasks[slot as usize];
+        let t = &self.tasks[slot as usize];
+        let (measured, service, accepted_at) = (t.measured, t.service, t.accepted_at);
         let u = &mut self.users[user as usize];
-        if t.measured {
+        if measured {
             u.row.sessions += 1;
-            self.tally[t.service as usize].connected_sum += (now - t.accepted_at) as u128;
+            self.tally[service as usize].connected_sum += (now - accepted_at) as u128;
         }
-        u.row.connected_s += w.secs(t.accepted_at, now);
+        u.row.connected_s += w.secs(accepted_at, now);
         if self.router.user_load(user) == 0 {
             u.row.busy_s += w.secs(u.busy_since, now);
             u.busy_interval += clipped(u.busy_since.max(self.interval_start), now, w.lo, w.hi);
@@ -674,7 +637,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
     /// Writes the service session record of a task (if measured).
     fn emit_session(&mut self, slot: u32, outcome: Outcome, transferred_to: Option<ServiceId>) {
         let t = &self.tasks[slot as usize];
-        if !t.measured {
+        if !t.measured || !self.sinks.wants_sessions() {
             return;
         }
         let scn = self.scn;

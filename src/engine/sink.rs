@@ -52,6 +52,11 @@ pub struct IntervalRecord<'a> {
 }
 
 pub trait Sinks {
+    /// Whether `session` keeps anything; when not, the engine does not build
+    /// the records at all.
+    fn wants_sessions(&self) -> bool {
+        true
+    }
     fn session(&mut self, r: &SessionRecord);
     fn interval(&mut self, r: &IntervalRecord);
 }
@@ -60,6 +65,9 @@ pub trait Sinks {
 pub struct NullSinks;
 
 impl Sinks for NullSinks {
+    fn wants_sessions(&self) -> bool {
+        false
+    }
     fn session(&mut self, _: &SessionRecord) {}
     fn interval(&mut self, _: &IntervalRecord) {}
 }

@@ -89,6 +89,10 @@ impl Drop for FileSinks {
 }
 
 impl Sinks for FileSinks {
+    fn wants_sessions(&self) -> bool {
+        self.sessions.is_some()
+    }
+
     fn session(&mut self, r: &SessionRecord) {
         let Some(part) = self.sessions.as_mut() else {
             return;

@@ -248,6 +248,9 @@ impl Router {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
+        // Rounds keep counting across the tasks that reuse a slot, so an
+        // offer (slot, round) never matches a later task's offer.
+        let round = self.tasks[slot as usize].round;
         self.tasks[slot as usize] = TaskRoute {
             service,
             priority,
@@ -256,6 +259,7 @@ impl Router {
             seq,
             state: TaskState::Waiting,
             preferred,
+            round,
             ..TaskRoute::default()
         };
         let pos = self.services[service as usize]
@@ -480,6 +484,9 @@ impl Router {
     fn schedule_policy(&mut self, slot: u32, now: Time) {
         let t = &mut self.tasks[slot as usize];
         let from = &self.services[t.service as usize].policy_from;
+        if from.len() < 2 {
+            return; // one level or none: the pool never widens
+        }
         let waited = now - t.enqueued_at;
         let level = from.iter().rposition(|&f| f <= waited).unwrap_or(0);
         t.level = level as u8;
@@ -554,7 +561,7 @@ impl Router {
             t.n_refused = 0;
         }
         t.state = TaskState::Ringing;
-        t.round += 1;
+        t.round = t.round.wrapping_add(1);
         t.n_ring = users.len() as u8;
         t.ring[..users.len()].copy_from_slice(users);
         let round = t.round;
@@ -674,16 +681,25 @@ impl Router {
             t.state == TaskState::Waiting && min_level <= t.level && !t.refused_by(user)
         };
         // Strict is always first.
-        if let Some(e) = svc.queue.first_in_level(0, live, wanted) {
-            return Some(e.slot);
+        if svc.queue.has_level(0) {
+            if let Some(e) = svc.queue.first_in_level(0, live, wanted) {
+                return Some(e.slot);
+            }
         }
         let mut heads = [None; 7];
         let mut mask = 0u8;
         for (i, h) in heads.iter_mut().enumerate() {
+            if !svc.queue.has_level(i + 1) {
+                continue;
+            }
             *h = svc.queue.first_in_level(i + 1, live, wanted);
             if h.is_some() {
                 mask |= 1 << i;
             }
+        }
+        if mask.count_ones() == 1 {
+            // A lone level: no round robin to turn.
+            return heads[mask.trailing_zeros() as usize].map(|e| e.slot);
         }
         if mask != 0 {
             let i = if commit {

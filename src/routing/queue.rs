@@ -76,6 +76,12 @@ impl ServiceQueue {
         ahead + same + 1
     }
 
+    /// Whether level `l` holds any queued task.
+    #[inline]
+    pub fn has_level(&self, l: usize) -> bool {
+        self.live[l] > 0
+    }
+
     /// Number of queued tasks (waiting or ringing).
     #[inline]
     pub fn len(&self) -> u32 {
