@@ -99,6 +99,7 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let indices = replication_indices(scn.sim.replications, opts.shard);
+    #[allow(clippy::type_complexity)] // (result, sessions part, intervals part)
     let outcomes: Vec<Result<(RepResult, Option<PathBuf>, PathBuf), RunError>> =
         pool.install(|| {
             indices

@@ -1,6 +1,7 @@
 //! The command line (clap). The only place that prints or decides exit codes.
 
 mod erlang;
+mod load;
 mod run;
 mod validate;
 
@@ -34,6 +35,9 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
     Erlang(erlang::ErlangArgs),
+    /// Load-test the router in real time (tokio): decision latency, throughput, --find-max.
+    #[command(long_about = load::LOAD_LONG_ABOUT)]
+    Load(load::LoadArgs),
 }
 
 /// Parses arguments and runs the command; returns the exit code.
@@ -54,6 +58,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Erlang(a) => erlang::execute(a),
+        Command::Load(a) => load::execute(a),
     };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     code

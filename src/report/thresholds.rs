@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::scenario::units::parse_duration;
-use crate::stats::{metric_index, METRICS};
+use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Op {
@@ -64,7 +64,7 @@ impl Threshold {
         format!(
             "{}:{}{}{}",
             self.service,
-            METRICS[self.metric],
+            metric_name(self.metric),
             self.op.symbol(),
             super::fmt::num(self.value)
         )
@@ -92,8 +92,18 @@ fn sugar(metric: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses a threshold; `services` are the valid service ids.
+/// Parses a threshold of `run`; `services` are the valid service ids.
 pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, false)
+}
+
+/// Parses a threshold of `load`: the contract's metrics plus the tenant-wide
+/// `LOAD_METRICS` (e.g. `decision_p99_us<1000`).
+pub fn parse_load(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, true)
+}
+
+fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
     let ops = [
         ("<=", Op::Le),
         (">=", Op::Ge),
@@ -123,12 +133,23 @@ pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
         ));
     }
     let name = sugar(metric).unwrap_or(metric);
-    let metric = metric_index(name).ok_or_else(|| {
-        format!(
-            "threshold `{src}`: unknown metric `{metric}`; expected one of {}",
-            METRICS.join(", ")
-        )
+    let found = if load {
+        any_metric_index(name)
+    } else {
+        metric_index(name)
+    };
+    let metric = found.ok_or_else(|| {
+        let mut names = METRICS.join(", ");
+        if load {
+            names = format!("{names}, {}", LOAD_METRICS.join(", "));
+        }
+        format!("threshold `{src}`: unknown metric `{metric}`; expected one of {names}")
     })?;
+    if metric >= N_METRICS && service != "*" {
+        return Err(format!(
+            "threshold `{src}`: `{name}` is measured for the whole tenant only; write `*:{name}` or `{name}`"
+        ));
+    }
     let value = match rhs.parse::<f64>() {
         Ok(v) => v,
         Err(_) => match rhs.strip_suffix('%') {
@@ -198,6 +219,25 @@ mod tests {
             .contains("unknown metric"));
         assert!(parse("failed", &svc).is_err());
         assert!(parse("failed<abc", &svc).is_err());
+    }
+
+    #[test]
+    fn load_metrics_only_where_measured() {
+        let svc = ["support"];
+        let t = parse_load("decision_p99_us<1000", &svc).unwrap();
+        assert_eq!(t.expr(), "*:decision_p99_us<1000");
+        assert!(t.metric >= N_METRICS);
+        // Contract metrics keep their indices in both parsers.
+        assert_eq!(
+            parse_load("support:wait_p95_s<60", &svc).unwrap(),
+            parse("support:wait_p95_s<60", &svc).unwrap()
+        );
+        assert!(parse("decision_p99_us<1000", &svc)
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(parse_load("support:decisions_per_s>1", &svc)
+            .unwrap_err()
+            .contains("whole tenant"));
     }
 
     #[test]
