@@ -157,6 +157,7 @@ fn find_max_doubles_while_passing_and_halves_while_failing() {
         max_lag_ms: 1e6,
         max_late_share: 1.0,
         max_steps: 3,
+        retries: 1,
         precision: 0.05,
     };
     let pass = find_max(&scn, &base, &fm, &mut |_| {}).unwrap();
@@ -164,11 +165,11 @@ fn find_max_doubles_while_passing_and_halves_while_failing() {
     assert_eq!(rates, vec![200.0, 400.0, 800.0]);
     assert_eq!(pass.best().unwrap().rate, 800.0);
     assert!(pass.steps.iter().all(|s| s.decisions_per_s > 0.0));
-    // Nothing can have a p99 of 0 us with lag: every step fails.
+    // Nothing can have a p99 of 0 us with lag: every step fails, twice.
     fm.max_p99_us = 0.0;
     let fail = find_max(&scn, &base, &fm, &mut |_| {}).unwrap();
     let rates: Vec<f64> = fail.steps.iter().map(|s| s.rate).collect();
-    assert_eq!(rates, vec![200.0, 100.0, 50.0]);
+    assert_eq!(rates, vec![200.0, 200.0, 100.0, 100.0, 50.0, 50.0]);
     assert!(fail.best().is_none());
     assert!(fail.steps[0].reason.contains("decision p99"));
 }

@@ -241,6 +241,7 @@ fn execute_find_max(
         max_lag_ms: a.max_lag as f64 / 1000.0,
         max_late_share: 0.01,
         max_steps: 24,
+        retries: 1,
         precision: 0.05,
     };
     let mut on_step = |r: &crate::load::findmax::StepResult| {
