@@ -12,10 +12,11 @@ use rayon::prelude::*;
 use crate::engine::sink::NullSinks;
 use crate::engine::Sim;
 use crate::model::Scenario;
-use crate::report::atomic::write_atomic;
+use crate::report::atomic::{commit_all, stage};
+use crate::report::html::write_run_report;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
-use crate::report::thresholds::{evaluate, Threshold, Verdict};
+use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
 use crate::stats::RepResult;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,31 @@ pub struct RunOptions {
     /// depend on the global index only, so `merge` of all shards equals the
     /// unsharded run.
     pub shard: Option<(u32, u32)>,
+}
+
+/// Parses `--shard I/N` (0-based `I`): `0/2` and `1/2` split a run in two.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let usage = "expected I/N with 0 <= I < N, e.g. 0/4 for the first of four shards";
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not I/N; {usage}"))?;
+    let num = |v: &str, what: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{s}`: {what} `{v}` is not a whole number; {usage}"))
+    };
+    let (i, n) = (num(i, "shard index")?, num(n, "shard count")?);
+    if n == 0 {
+        return Err(format!(
+            "`{s}`: the shard count must be at least 1; {usage}"
+        ));
+    }
+    if i >= n {
+        return Err(format!(
+            "`{s}`: shard index {i} must be less than the shard count {n} (indices start at 0); {usage}"
+        ));
+    }
+    Ok((i, n))
 }
 
 /// The global replication indices a run (or shard) covers.
@@ -79,6 +105,9 @@ fn out_err(path: &Path) -> impl Fn(io::Error) -> RunError + '_ {
     }
 }
 
+/// A replication's result and its part files (sessions, intervals).
+type RepOutcome = Result<(RepResult, Option<PathBuf>, PathBuf), RunError>;
+
 /// Runs one replication without writing anything (benchmarks, tests).
 pub fn run_replication_quiet(scn: &Scenario, rep: u32) -> RepResult {
     Sim::new(scn, rep, NullSinks).run().0
@@ -99,21 +128,19 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let indices = replication_indices(scn.sim.replications, opts.shard);
-    #[allow(clippy::type_complexity)] // (result, sessions part, intervals part)
-    let outcomes: Vec<Result<(RepResult, Option<PathBuf>, PathBuf), RunError>> =
-        pool.install(|| {
-            indices
-                .par_iter()
-                .copied()
-                .map(|r| {
-                    let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
-                    let (res, sinks) = Sim::new(scn, r, sinks).run();
-                    let (s, i) = sinks.finish().map_err(out_err(dir))?;
-                    on_done();
-                    Ok((res, s, i))
-                })
-                .collect()
-        });
+    let outcomes: Vec<RepOutcome> = pool.install(|| {
+        indices
+            .par_iter()
+            .copied()
+            .map(|r| {
+                let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
+                let (res, sinks) = Sim::new(scn, r, sinks).run();
+                let (s, i) = sinks.finish().map_err(out_err(dir))?;
+                on_done();
+                Ok((res, s, i))
+            })
+            .collect()
+    });
     let mut results = Vec::with_capacity(indices.len());
     let mut session_parts = Vec::new();
     let mut interval_parts = Vec::new();
@@ -139,48 +166,53 @@ pub fn run(
 
     let mut summary = Summary::from_results(scn, &results);
     summary.shard = opts.shard;
-    let verdicts: Vec<Verdict> = opts
-        .thresholds
-        .iter()
-        .map(|t| {
-            let observed = summary
-                .get(&t.service, crate::stats::METRICS[t.metric])
-                .map_or(f64::NAN, |e| e.mean);
-            evaluate(t, observed)
-        })
-        .collect();
+    let verdicts = evaluate_all(&summary, &opts.thresholds);
 
-    // Stage every file, then rename them all: a failure leaves no new file.
+    // Stage every file, then rename them all: a failure while writing
+    // leaves no new file behind.
     let sessions_path = dir.join("sessions.csv");
-    let mut staged = Vec::new();
-    if opts.sessions {
-        staged.push(
-            assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
-                .map_err(out_err(&sessions_path))?,
-        );
-    }
     let intervals_path = dir.join("intervals.csv");
-    staged.push(
-        assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
-            .map_err(out_err(&intervals_path))?,
-    );
-    let mut files = Vec::new();
-    for f in staged {
-        files.push(f.commit().map_err(out_err(dir))?);
+    let mut staged = Vec::new();
+    let parts: Vec<PathBuf> = session_parts
+        .iter()
+        .chain(&interval_parts)
+        .cloned()
+        .collect();
+    let staging = (|| -> Result<(), RunError> {
+        if opts.sessions {
+            staged.push(
+                assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
+                    .map_err(out_err(&sessions_path))?,
+            );
+        }
+        staged.push(
+            assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
+                .map_err(out_err(&intervals_path))?,
+        );
+        for (name, body) in [
+            ("users.csv", users_csv(scn, &results)),
+            ("replications.csv", replications_csv(scn, &results)),
+            ("summary.csv", summary.to_csv()),
+            ("summary.json", summary.to_json(&verdicts)),
+        ] {
+            let p = dir.join(name);
+            staged.push(stage(&p, body.as_bytes()).map_err(out_err(&p))?);
+        }
+        Ok(())
+    })();
+    for p in &parts {
+        let _ = std::fs::remove_file(p);
     }
+    staging?;
+    let mut files =
+        commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
     if !opts.sessions && sessions_path.exists() {
         // A sessions.csv of an earlier run would not match this one.
         std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
     }
-    for (name, body) in [
-        ("users.csv", users_csv(scn, &results)),
-        ("replications.csv", replications_csv(scn, &results)),
-        ("summary.csv", summary.to_csv()),
-        ("summary.json", summary.to_json(&verdicts)),
-    ] {
-        let p = dir.join(name);
-        files.push(write_atomic(&p, body.as_bytes()).map_err(out_err(&p))?);
-    }
+    // Last: the page is built from the files just written.
+    let report = dir.join("report.html");
+    files.push(write_run_report(dir, &summary, &verdicts).map_err(out_err(&report))?);
     Ok(RunOutput {
         events: results.iter().map(|r| r.events).sum(),
         tasks: results.iter().map(|r| r.tasks).sum(),

@@ -134,6 +134,7 @@ fn identical_bytes_whatever_the_thread_count() {
         [
             "intervals.csv",
             "replications.csv",
+            "report.html",
             "sessions.csv",
             "summary.csv",
             "summary.json",

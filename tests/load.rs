@@ -312,3 +312,67 @@ fn ctrl_c_stops_cleanly_and_writes_what_was_measured() {
             && m["service"] == "*"
             && m["mean"].as_f64().unwrap() > 0.0));
 }
+
+/// Users who decline or let offers ring out: declines and ring timeouts go
+/// through the router with the offer's round; persistent RONA parks users
+/// until `rona_end`. Every task still has exactly one outcome.
+#[test]
+fn live_declines_and_ring_timeouts_keep_invariants() {
+    let text = busy_scenario()
+        .replace(
+            "acw = \"5s\"",
+            "acw = \"5s\"\nring_timeout = \"3s\"\npersistent_rona = true\nrona_reset = \"10s\"",
+        )
+        .replace(
+            "im_capacity = 2",
+            "im_capacity = 2\ndecline_probability = 0.2\nno_answer_probability = 0.2",
+        );
+    let scn = load(&text);
+    let opts = LoadOptions::new(&scn, Some(2 * MICROS_PER_SEC), 300.0, Some(4.0), &[]).unwrap();
+    let res = run_load(&scn, &opts, &mut |_| {}).unwrap();
+    let c = res.counts;
+    assert_eq!(c.violations, 0, "{c:?}");
+    assert!(c.declines > 0 && c.ronas > 0, "{c:?}");
+    assert!(c.handled > 0, "{c:?}");
+    assert_eq!(
+        c.offered,
+        c.handled + c.abandoned + c.ended_by_workflow + c.in_queue_at_stop,
+        "{c:?}"
+    );
+    let offers: u64 = res.seconds.iter().map(|r| r.offers).sum();
+    assert!(
+        offers >= c.handled + c.declines + c.ronas,
+        "{c:?} offers {offers}"
+    );
+}
+
+/// What the live driver cannot run is refused before the test, saying why.
+#[test]
+fn refuses_workflows_and_arrivals_it_cannot_drive() {
+    let base = no_warmup(mmc_scenario(1.0, 1.0, 2, None, 20.0, 1.0, 1));
+    let msg = base.replace(
+        "steps.accept = { do = \"accept\", next = \"queue\" }",
+        "steps.accept = { do = \"accept\", next = \"hello\" }\nsteps.hello = { do = \"message\", next = \"queue\" }",
+    );
+    assert_ne!(msg, base);
+    let err = LoadOptions::new(&load(&msg), None, 1.0, None, &[]).unwrap_err();
+    assert!(
+        err.contains("step `hello`") && err.contains("not supported by `routesim load`"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "time,handle_time\n0,1\n1,1\n").unwrap();
+    let traced = base.replace("rate = \"1/s\"", "trace = \"t.csv\"");
+    assert_ne!(traced, base);
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &traced).unwrap();
+    let out = bin()
+        .args(["load", path.to_str().unwrap(), "--duration", "1s"])
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("replays a trace"), "{stderr}");
+}

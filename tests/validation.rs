@@ -101,3 +101,50 @@ fn simulation_matches_erlang_table() {
         failures.join("\n")
     );
 }
+
+/// `routesim erlang` reproduces the same table to 4 decimals.
+#[test]
+fn erlang_command_matches_the_table() {
+    for row in erlang_rows() {
+        let mut cmd = assert_cmd::Command::cargo_bin("routesim").unwrap();
+        cmd.args([
+            "erlang",
+            "--rate",
+            &format!("{}/s", row.rate),
+            "--handle-time",
+            &format!("{}s", row.handle),
+            "--agents",
+            &row.agents.to_string(),
+            "--sla",
+            &format!("{}s", row.sla),
+        ]);
+        if let Some(p) = row.patience {
+            cmd.args(["--patience", &format!("{p}s")]);
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        let value = |key: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key).filter(|r| r.starts_with(' ')))
+                .unwrap_or_else(|| panic!("{}: no {key} in\n{text}", row.case))
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let close = |got: f64, want: f64, what: &str| {
+            assert!(
+                (got - want).abs() < 5e-5 * want.abs().max(1.0),
+                "{} {what}: {got} vs {want}",
+                row.case
+            );
+        };
+        close(value("p_wait"), row.p_wait, "p_wait");
+        close(value("mean_wait_s"), row.mean_wait, "mean_wait_s");
+        if let Some(sl) = row.service_level {
+            close(value("service_level"), sl, "service_level");
+        }
+        if row.patience.is_some() {
+            close(value("p_abandon"), row.p_abandon, "p_abandon");
+        }
+    }
+}

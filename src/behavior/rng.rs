@@ -33,6 +33,8 @@ pub enum StreamKind {
     User = 2,
     /// A service's workflow randomness (customer replies, web requests).
     Service = 3,
+    /// A user's presence over time: random Teams presence changes and calls.
+    Presence = 4,
 }
 
 pub fn stream(seed: u64, replication: u32, kind: StreamKind, index: u32) -> Rng {

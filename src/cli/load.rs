@@ -23,6 +23,10 @@ Arrivals follow a plan fixed before the test: the scenario's rates x --rate-scal
 x --time-scale, or k6-style --stage ramps in arrivals per wall second. A slow \
 router cannot slow the offered load: late arrivals and dropped arrivals are counted.
 
+The live driver runs each workflow's zero-time path to Queue Task only and keeps every \
+user Available (no shifts, breaks, presence changes or calls); trace arrivals, \
+revisions and other workflow activities are refused (exit 2). See docs/load.md.
+
 Decision latency is measured from the SCHEDULED time of the event that made a task \
 distributable (an arrival) or freed a user (a finish, the end of after-call work, an \
 acceptance, a hang-up while ringing) to the moment the router emitted its offers or \

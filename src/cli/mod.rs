@@ -1,13 +1,19 @@
 //! The command line (clap). The only place that prints or decides exit codes.
 
+mod compare;
 mod erlang;
+pub mod format;
 mod load;
+mod merge;
 mod run;
+mod staff;
+mod sweep;
 mod validate;
 
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
@@ -31,8 +37,17 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario: replications in parallel, CSV/JSON results in DIR.
     Run(run::RunArgs),
+    /// Run a scenario over a grid of parameter values (`--vary`); sweep.csv in DIR.
+    Sweep(sweep::SweepArgs),
+    /// The fewest agents of a group meeting every --target in every interval.
+    Staff(staff::StaffArgs),
     /// Check a scenario's schema and preconditions; prints every problem found.
     Validate(validate::ValidateArgs),
+    /// Combine shards (`run --shard I/N`) or runs of disjoint replications into
+    /// exactly the result of the unsharded run.
+    Merge(merge::MergeArgs),
+    /// Regression verdict between two results folders (Welch 95 % CI per metric).
+    Compare(compare::CompareArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
     Erlang(erlang::ErlangArgs),
     /// Load-test the router in real time (tokio): decision latency, throughput, --find-max.
@@ -56,8 +71,12 @@ pub fn main() -> i32 {
     };
     let code = match cli.command {
         Command::Run(a) => run::execute(a),
+        Command::Sweep(a) => sweep::execute(a),
+        Command::Staff(a) => staff::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Erlang(a) => erlang::execute(a),
+        Command::Merge(a) => merge::execute(a),
+        Command::Compare(a) => compare::execute(a),
         Command::Load(a) => load::execute(a),
     };
     let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -67,6 +86,22 @@ pub fn main() -> i32 {
 /// Whether progress bars and colour belong on stdout.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
+}
+
+/// A progress bar with ETA over `len` units of work, on a terminal only and
+/// not with `--quiet`. Plain characters, no colour.
+pub fn progress(len: u64, what: &str, quiet: bool) -> Option<ProgressBar> {
+    (!quiet && stdout_is_terminal()).then(|| {
+        let b = ProgressBar::new(len);
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} eta {{eta}}"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    })
 }
 
 /// Prints to stdout, treating a closed pipe (`| head`) as success.

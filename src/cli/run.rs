@@ -1,10 +1,8 @@
-use std::path::PathBuf;
-use std::sync::Mutex;
-
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
 
-use super::{stdout_is_terminal, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use super::format::{emit, Format};
+use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::out;
 use crate::report::thresholds;
 use crate::run::{run, RunOptions};
@@ -38,9 +36,16 @@ pub struct RunArgs {
     /// Do not write sessions.csv.
     #[arg(long)]
     pub no_sessions: bool,
+    /// Run only shard I of N (0-based): the replications r with r % N == I.
+    /// `routesim merge` combines the shards into exactly the unsharded result.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Print nothing but errors and threshold failures.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Format of the summary on stdout (json: the summary.json document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 pub fn execute(a: RunArgs) -> i32 {
@@ -93,27 +98,17 @@ pub fn execute(a: RunArgs) -> i32 {
         threads: a.threads.map(|t| t as usize),
         sessions: !a.no_sessions,
         thresholds: gates,
-        shard: None,
+        shard: a.shard,
     };
-    let bar = (!a.quiet && stdout_is_terminal()).then(|| {
-        let b = ProgressBar::new(scn.sim.replications as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    });
-    let bar_ref = Mutex::new(bar.clone());
+    let n_reps = crate::run::replication_indices(scn.sim.replications, a.shard).len();
+    let bar = progress(n_reps as u64, "replications", a.quiet);
     let tick = || {
-        if let Some(b) = bar_ref.lock().ok().and_then(|g| g.clone()) {
+        if let Some(b) = &bar {
             b.inc(1);
         }
     };
     let result = run(&scn, &opts, &tick);
-    if let Some(b) = bar {
+    if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let output = match result {
@@ -125,28 +120,40 @@ pub fn execute(a: RunArgs) -> i32 {
     };
     if !a.quiet {
         let services: Vec<String> = scn.services.iter().map(|s| s.name.clone()).collect();
-        out!(
-            "{}: {} replication{}, seed {}, {} tasks, {} events in {:.2}s",
-            scn.name,
-            scn.sim.replications,
-            if scn.sim.replications == 1 { "" } else { "s" },
-            scn.sim.seed,
-            output.tasks,
-            output.events,
-            output.elapsed.as_secs_f64()
-        );
-        out!("{}", output.summary.table(&services));
-        out!("results in {}", out_dir.display());
+        let shard = a
+            .shard
+            .map(|(i, n)| format!(" (shard {i}/{n} of {})", scn.sim.replications))
+            .unwrap_or_default();
+        let lines = [
+            format!(
+                "{}: {} replication{}{shard}, seed {}, {} tasks, {} events in {:.2}s",
+                scn.name,
+                n_reps,
+                if n_reps == 1 { "" } else { "s" },
+                scn.sim.seed,
+                output.tasks,
+                output.events,
+                output.elapsed.as_secs_f64()
+            ),
+            format!("results in {}", out_dir.display()),
+        ];
+        let json = output.summary.to_json(&output.verdicts);
+        emit(a.format, &lines, &output.summary.headline(&services), &json);
     }
+    report_verdicts(&output.verdicts, a.quiet || a.format == Format::Json)
+}
+
+/// Prints threshold verdicts (failures on stderr); the exit code they give.
+pub fn report_verdicts(verdicts: &[crate::report::thresholds::Verdict], quiet: bool) -> i32 {
     let mut failed = false;
-    for v in &output.verdicts {
+    for v in verdicts {
         let observed = v
             .observed
             .map_or("undefined".to_string(), crate::report::fmt::num);
         if !v.ok {
             failed = true;
             eprintln!("threshold FAILED: {} (observed {observed})", v.expr);
-        } else if !a.quiet {
+        } else if !quiet {
             out!("threshold ok: {} (observed {observed})", v.expr);
         }
     }

@@ -11,13 +11,68 @@ pub enum Event {
     /// The next customer of an arrival source.
     Arrival(SourceId),
     /// A customer's patience ran out. `gen` guards against a reused slot.
-    Patience { slot: u32, gen: u32 },
+    Patience {
+        slot: u32,
+        gen: u32,
+    },
     /// The offered user accepts after the accept delay.
-    Accept { slot: u32, gen: u32, user: UserId },
+    Accept {
+        slot: u32,
+        gen: u32,
+        user: UserId,
+        round: u32,
+    },
+    /// The offered user declines.
+    Decline {
+        slot: u32,
+        gen: u32,
+        user: UserId,
+        round: u32,
+    },
+    /// Nobody answered within the ring timeout.
+    RingTimeout {
+        slot: u32,
+        gen: u32,
+        user: UserId,
+        round: u32,
+    },
     /// The conversation ends.
-    Finish { slot: u32, gen: u32 },
+    Finish {
+        slot: u32,
+        gen: u32,
+    },
+    /// The task's distribution policy widens.
+    PolicyTick {
+        slot: u32,
+        gen: u32,
+    },
     /// After-call work may be over.
     AcwEnd(UserId),
+    /// The RONA flag may be reset.
+    RonaEnd(UserId),
+    /// A shift or break boundary of a user.
+    Schedule(UserId),
+    /// A random Teams presence change starts / ends.
+    PresenceStart {
+        user: UserId,
+        change: u32,
+    },
+    PresenceEnd {
+        user: UserId,
+        change: u32,
+    },
+    /// An audio/video call starts / ends.
+    CallStart(UserId),
+    CallEnd(UserId),
+    /// A workflow step that takes time is over (`wgen`: the workflow's timer
+    /// generation, so a timer of a stopped workflow is ignored).
+    WorkflowTimer {
+        slot: u32,
+        gen: u32,
+        wgen: u32,
+    },
+    /// A workflow revision takes effect.
+    Revision(u32),
     /// A reporting interval boundary.
     IntervalEnd,
 }

@@ -3,23 +3,38 @@
 //! time and turns the router's actions into future events. No I/O: records go
 //! to a `Sinks` implementation.
 
+mod arrivals;
 pub mod events;
+mod presence;
 pub mod sink;
+mod tally;
+mod workflow;
 
-use rand_distr::{Distribution, Exp};
+use rand::Rng as _;
 
 use crate::behavior::rng::{stream, Rng, StreamKind};
+use crate::model::civil::DAY;
 use crate::model::time::{to_secs_f64, Time};
-use crate::model::{Channel, Outcome, Priority, Scenario, ServiceId, UserId};
+use crate::model::{
+    Channel, Outcome, ParamValue, Presence, Priority, Scenario, ServiceId, StepId, UserId,
+    WorkflowId,
+};
 use crate::routing::{Action, Router, TaskState};
 use crate::stats::timeweighted::{clipped, TimeWeighted};
-use crate::stats::{record, wait_histogram, RepResult, Tally, UserRow};
-use crate::workflow::{Cursor, Next};
+use crate::stats::{RepResult, Tally};
+use crate::workflow::Cursor;
+use arrivals::ArrivalGen;
 use events::{Event, EventQueue};
+use presence::PresenceState;
 use sink::{IntervalRecord, SessionRecord, Sinks};
+use tally::{IntervalTally, UserTally, Window};
 
 const NONE: u32 = u32::MAX;
 const NEVER: Time = Time::MAX;
+
+/// How long after the measured window tasks may still drain before the run
+/// stops and closes them as Cancelled (e.g. a queue nobody ever serves).
+pub const DRAIN_LIMIT: Time = 7 * DAY;
 
 #[derive(Debug, Clone, Copy)]
 struct TaskRec {
@@ -28,93 +43,67 @@ struct TaskRec {
     service: ServiceId,
     channel: Channel,
     priority: Priority,
+    preferred: Option<u32>,
+    /// When the customer wrote (patience counts from here).
     arrived: Time,
+    /// When this service session started (arrival, or a transfer).
+    session_start: Time,
     handle: Time,
     patience: Time,
     cursor: Cursor,
     queued_at: Time,
     position: u32,
     user: UserId,
-    ring_start: Time,
     accepted_at: Time,
     offers: u32,
+    ronas: u32,
     measured: bool,
+    alive: bool,
+    patience_scheduled: bool,
+    /// Queue Task's ring timeout (NEVER: the service's).
+    ring_timeout: Time,
+    /// Positions told by Get Queue Position.
+    told: [u16; 8],
+    n_told: u8,
+    /// The step a Failed session stopped at (u32::MAX: a zero-time loop).
+    failed_step: StepId,
+    /// When the task left the queue without a user (NEVER: it did not).
+    left_queue_at: Time,
+    /// Closed at the drain limit.
+    leftover: bool,
 }
+
+const LEFTOVER: &str = "still in the system when the simulation stopped (drain limit)";
 
 struct Source {
     rng: Rng,
-    gap: Exp<f64>,
-}
-
-/// Per-service figures of the current reporting interval.
-struct IntervalTally {
-    offered: u64,
-    queued: u64,
-    handled: u64,
-    abandoned: u64,
-    failed: u64,
-    left_queue: u64,
-    in_sla: u64,
-    wait_sum: u128,
-    waits: hdrhistogram::Histogram<u64>,
-    qlen: TimeWeighted,
-    selectable: TimeWeighted,
-}
-
-impl IntervalTally {
-    fn new() -> Self {
-        IntervalTally {
-            offered: 0,
-            queued: 0,
-            handled: 0,
-            abandoned: 0,
-            failed: 0,
-            left_queue: 0,
-            in_sla: 0,
-            wait_sum: 0,
-            waits: wait_histogram(),
-            qlen: TimeWeighted::default(),
-            selectable: TimeWeighted::default(),
-        }
-    }
-    fn reset_counts(&mut self) {
-        self.offered = 0;
-        self.queued = 0;
-        self.handled = 0;
-        self.abandoned = 0;
-        self.failed = 0;
-        self.left_queue = 0;
-        self.in_sla = 0;
-        self.wait_sum = 0;
-        self.waits.reset();
-    }
-}
-
-#[derive(Default, Clone)]
-struct UserTally {
-    row: UserRow,
-    busy_since: Time,
-    acw_since: Time,
-    in_acw: bool,
-    busy_interval: Time,
+    gen: ArrivalGen,
+    /// Trace row of the pending arrival.
+    row: usize,
 }
 
 pub struct Sim<'s, S: Sinks> {
     scn: &'s Scenario,
     rep: u32,
     now: Time,
-    start: Time,
-    end: Time,
+    window: Window,
     events: EventQueue,
     router: Router,
     tasks: Vec<TaskRec>,
     free: Vec<u32>,
     sources: Vec<Source>,
     user_rngs: Vec<Rng>,
+    presence_rngs: Vec<Rng>,
+    presence: Vec<PresenceState>,
+    service_rngs: Vec<Rng>,
+    /// Each service's workflow now (revisions change it).
+    current_wf: Vec<WorkflowId>,
+    /// Task parameters: `scn.parameters.len()` values per task slot.
+    params: Vec<ParamValue>,
     next_task: u64,
     next_session: u64,
     live_tasks: u64,
-    actions: Vec<crate::routing::Action>,
+    actions: Vec<Action>,
     tally: Vec<Tally>,
     interval: Vec<IntervalTally>,
     interval_start: Time,
@@ -122,7 +111,6 @@ pub struct Sim<'s, S: Sinks> {
     users: Vec<UserTally>,
     /// Users that are members of each service (for per-service occupancy).
     members: Vec<Vec<UserId>>,
-    busy_buf: Vec<Time>,
     n_events: u64,
     sinks: S,
 }
@@ -131,12 +119,15 @@ impl<'s, S: Sinks> Sim<'s, S> {
     pub fn new(scn: &'s Scenario, rep: u32, sinks: S) -> Self {
         let seed = scn.sim.seed;
         let n_svc = scn.services.len();
+        let n_users = scn.users.len();
         Sim {
             scn,
             rep,
             now: 0,
-            start: scn.sim.measure_start(),
-            end: scn.sim.measure_end(),
+            window: Window {
+                lo: scn.sim.measure_start(),
+                hi: scn.sim.measure_end(),
+            },
             events: EventQueue::default(),
             router: Router::new(scn),
             tasks: Vec::new(),
@@ -147,12 +138,22 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 .enumerate()
                 .map(|(i, s)| Source {
                     rng: stream(seed, rep, StreamKind::Arrivals, i as u32),
-                    gap: Exp::new(s.rate_per_s).expect("rates are validated positive"),
+                    gen: ArrivalGen::new(s),
+                    row: 0,
                 })
                 .collect(),
-            user_rngs: (0..scn.users.len())
+            user_rngs: (0..n_users)
                 .map(|u| stream(seed, rep, StreamKind::User, u as u32))
                 .collect(),
+            presence_rngs: (0..n_users)
+                .map(|u| stream(seed, rep, StreamKind::Presence, u as u32))
+                .collect(),
+            presence: vec![PresenceState::default(); n_users],
+            service_rngs: (0..n_svc)
+                .map(|s| stream(seed, rep, StreamKind::Service, s as u32))
+                .collect(),
+            current_wf: scn.services.iter().map(|s| s.workflow).collect(),
+            params: Vec::new(),
             next_task: 0,
             next_session: 0,
             live_tasks: 0,
@@ -161,15 +162,14 @@ impl<'s, S: Sinks> Sim<'s, S> {
             interval: (0..n_svc).map(|_| IntervalTally::new()).collect(),
             interval_start: scn.sim.measure_start(),
             qlen_total: vec![TimeWeighted::default(); n_svc + 1],
-            users: vec![UserTally::default(); scn.users.len()],
+            users: vec![UserTally::default(); n_users],
             members: (0..n_svc)
                 .map(|s| {
-                    (0..scn.users.len() as UserId)
+                    (0..n_users as UserId)
                         .filter(|&u| scn.users[u as usize].services.contains(&(s as ServiceId)))
                         .collect()
                 })
                 .collect(),
-            busy_buf: vec![0; scn.users.len()],
             n_events: 0,
             sinks,
         }
@@ -178,80 +178,189 @@ impl<'s, S: Sinks> Sim<'s, S> {
     /// Runs the replication to the end: arrivals stop at the end of the
     /// measured window, then the tasks still in the system drain.
     pub fn run(mut self) -> (RepResult, S) {
+        for u in 0..self.scn.users.len() as UserId {
+            self.init_user(u);
+        }
+        self.drain_actions();
         for i in 0..self.sources.len() {
             self.schedule_arrival(i as u32);
         }
-        self.events.schedule(self.start, Event::IntervalEnd);
+        for (i, r) in self.scn.revisions.iter().enumerate() {
+            self.events.schedule(r.at, Event::Revision(i as u32));
+        }
+        self.events.schedule(self.window.lo, Event::IntervalEnd);
+        let hard_stop = self.window.hi.saturating_add(DRAIN_LIMIT);
         while let Some((t, ev)) = self.events.pop() {
+            if t >= self.window.hi && self.live_tasks == 0 {
+                break; // drained: what is left are presence timers
+            }
+            if t > hard_stop {
+                break;
+            }
             self.now = t;
             self.n_events += 1;
-            match ev {
-                Event::Arrival(src) => self.on_arrival(src),
-                Event::Patience { slot, gen } => self.on_patience(slot, gen),
-                Event::Accept { slot, gen, user } => {
-                    if self.tasks[slot as usize].gen == gen {
-                        self.connect(slot, user);
-                    }
-                }
-                Event::Finish { slot, gen } => {
-                    if self.tasks[slot as usize].gen == gen {
-                        self.on_finish(slot);
-                    }
-                }
-                Event::AcwEnd(user) => {
-                    if self.router.acw_end(user, t) {
-                        let ut = &mut self.users[user as usize];
-                        ut.in_acw = false;
-                        ut.row.acw_s += to_secs_f64(clipped(ut.acw_since, t, self.start, self.end));
-                    }
-                }
-                Event::IntervalEnd => self.on_interval_end(),
-            }
+            self.on_event(ev);
             self.drain_actions();
             self.note_levels();
         }
-        debug_assert_eq!(self.live_tasks, 0, "every task ends");
+        self.now = self.now.max(self.window.hi);
+        self.close_leftovers();
         let result = self.finish();
         (result, self.sinks)
     }
 
+    fn on_event(&mut self, ev: Event) {
+        let t = self.now;
+        let live = |s: &Self, slot: u32, gen: u32| s.tasks[slot as usize].gen == gen;
+        match ev {
+            Event::Arrival(src) => self.on_arrival(src),
+            Event::Patience { slot, gen } => {
+                if live(self, slot, gen) {
+                    self.on_patience(slot);
+                }
+            }
+            Event::Accept {
+                slot,
+                gen,
+                user,
+                round,
+            } => {
+                if live(self, slot, gen) {
+                    self.connect(slot, user, round);
+                }
+            }
+            Event::Decline {
+                slot,
+                gen,
+                user,
+                round,
+            } => {
+                if live(self, slot, gen) && self.router.decline(slot, user, round, t) {
+                    self.end_ring(user);
+                    self.users[user as usize].row.declines +=
+                        u64::from(self.tasks[slot as usize].measured);
+                }
+            }
+            Event::RingTimeout {
+                slot,
+                gen,
+                user,
+                round,
+            } => {
+                if live(self, slot, gen) && self.router.ring_timeout(slot, user, round, t) {
+                    self.end_ring(user);
+                    let task = &mut self.tasks[slot as usize];
+                    task.ronas += 1;
+                    if task.measured {
+                        self.users[user as usize].row.ronas += 1;
+                        self.tally[task.service as usize].ronas += 1;
+                    }
+                }
+            }
+            Event::Finish { slot, gen } => {
+                if live(self, slot, gen) {
+                    self.on_finish(slot);
+                }
+            }
+            Event::PolicyTick { slot, gen } => {
+                if live(self, slot, gen) {
+                    self.router.policy_tick(slot, t);
+                }
+            }
+            Event::AcwEnd(user) => {
+                if self.router.acw_end(user, t) {
+                    let ut = &mut self.users[user as usize];
+                    ut.in_acw = false;
+                    ut.row.acw_s += self.window.secs(ut.acw_since, t);
+                }
+            }
+            Event::RonaEnd(user) => {
+                if self.router.rona_end(user, t) {
+                    let ut = &mut self.users[user as usize];
+                    ut.row.rona_s += self.window.secs(ut.rona_since, t);
+                }
+            }
+            Event::Schedule(user) => self.on_schedule(user),
+            Event::PresenceStart { user, change } => self.on_presence_start(user, change),
+            Event::PresenceEnd { user, change } => self.on_presence_end(user, change),
+            Event::CallStart(user) => self.on_call_start(user),
+            Event::CallEnd(user) => self.on_call_end(user),
+            Event::WorkflowTimer { slot, gen, wgen } => {
+                if live(self, slot, gen) {
+                    self.on_workflow_timer(slot, wgen);
+                }
+            }
+            Event::Revision(i) => {
+                let r = &self.scn.revisions[i as usize];
+                self.current_wf[r.service as usize] = r.workflow;
+            }
+            Event::IntervalEnd => self.on_interval_end(),
+        }
+    }
+
     fn schedule_arrival(&mut self, src: u32) {
         let s = &mut self.sources[src as usize];
-        let gap = crate::model::time::from_secs_f64(s.gap.sample(&mut s.rng));
-        let t = self.now + gap.max(1);
-        if t < self.end {
-            self.events.schedule(t, Event::Arrival(src));
+        let spec = &self.scn.sources[src as usize];
+        if let Some((t, row)) = s.gen.next(spec, &self.scn.clock, self.now, &mut s.rng) {
+            if t < self.window.hi {
+                s.row = row;
+                self.events.schedule(t, Event::Arrival(src));
+            }
         }
     }
 
     fn on_arrival(&mut self, src: u32) {
+        let row = self.sources[src as usize].row;
         self.schedule_arrival(src);
         let spec = &self.scn.sources[src as usize];
+        let trace = match &spec.pattern {
+            crate::model::ArrivalPattern::Trace(rows) => Some(&rows[row]),
+            _ => None,
+        };
         // Handle time and patience are drawn at arrival from the source's own
         // stream, so a change to routing leaves the workload identical.
         let rng = &mut self.sources[src as usize].rng;
-        let handle = spec.handle_time.sample(rng);
-        let patience = spec.patience.as_ref().map_or(NEVER, |p| p.sample(rng));
+        let handle = match trace.and_then(|r| r.handle_time) {
+            Some(h) => h,
+            None => spec.handle_time.as_ref().map_or(0, |d| d.sample(rng)),
+        };
+        let patience = match trace.and_then(|r| r.patience) {
+            Some(p) => p,
+            None => spec.patience.as_ref().map_or(NEVER, |p| p.sample(rng)),
+        };
         let service = spec.service;
         let svc = &self.scn.services[service as usize];
-        let measured = self.now >= self.start;
+        let measured = self.now >= self.window.lo;
         let rec = TaskRec {
             id: self.next_task,
             gen: 0,
             service,
-            channel: spec.channel,
-            priority: spec.priority.unwrap_or(svc.default_priority),
+            channel: trace.and_then(|r| r.channel).unwrap_or(spec.channel),
+            priority: trace
+                .and_then(|r| r.priority)
+                .or(spec.priority)
+                .unwrap_or(svc.default_priority),
+            preferred: trace.and_then(|r| r.preferred).or(spec.preferred),
             arrived: self.now,
+            session_start: self.now,
             handle,
             patience,
-            cursor: Cursor::start(&self.scn.workflows[svc.workflow as usize]),
+            cursor: Cursor::start(svc.workflow, &self.scn.workflows[svc.workflow as usize]),
             queued_at: NEVER,
             position: 0,
             user: NONE,
-            ring_start: NEVER,
             accepted_at: NEVER,
             offers: 0,
+            ronas: 0,
             measured,
+            alive: true,
+            patience_scheduled: false,
+            ring_timeout: NEVER,
+            told: [0; 8],
+            n_told: 0,
+            failed_step: 0,
+            left_queue_at: NEVER,
+            leftover: false,
         };
         self.next_task += 1;
         self.live_tasks += 1;
@@ -270,33 +379,57 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.tally[service as usize].offered += 1;
             self.interval[service as usize].offered += 1;
         }
-        self.run_workflow(slot);
+        self.start_workflow(slot, service);
     }
 
-    fn run_workflow(&mut self, slot: u32) {
+    /// Schedules the customer's hang-up once the task first has to wait.
+    fn ensure_patience(&mut self, slot: u32) {
         let t = &mut self.tasks[slot as usize];
-        let wf = &self.scn.workflows[self.scn.services[t.service as usize].workflow as usize];
-        match t.cursor.advance(wf) {
-            Next::Enqueue { priority } => {
-                if let Some(p) = priority {
-                    t.priority = p;
-                }
-                t.queued_at = self.now;
-                let (service, priority, measured) = (t.service, t.priority, t.measured);
-                if measured {
-                    self.interval[service as usize].queued += 1;
-                }
-                let pos = self.router.enqueue(slot, service, priority, self.now);
-                self.tasks[slot as usize].position = pos;
-                self.drain_actions();
-                let t = &self.tasks[slot as usize];
-                if self.router.task_state(slot) != TaskState::Connected && t.patience != NEVER {
-                    let at = (t.arrived.saturating_add(t.patience)).max(self.now);
-                    let gen = t.gen;
-                    self.events.schedule(at, Event::Patience { slot, gen });
-                }
-            }
-            Next::End => self.end_task(slot, Outcome::DisconnectedByWorkflow),
+        if t.patience_scheduled || t.patience == NEVER {
+            return;
+        }
+        t.patience_scheduled = true;
+        let at = t.arrived.saturating_add(t.patience).max(self.now);
+        let gen = t.gen;
+        self.events.schedule(at, Event::Patience { slot, gen });
+    }
+
+    /// Books the queue wait of a task leaving the queue: handled, or not
+    /// (hang-up, cancel, transfer, disconnect, failure).
+    fn book_queue_wait(&mut self, slot: u32, handled: bool, abandoned: bool) {
+        let t = &self.tasks[slot as usize];
+        if !t.measured {
+            self.tasks[slot as usize].left_queue_at = self.now;
+            return;
+        }
+        let wait = self.now - t.queued_at;
+        let service = t.service;
+        self.tasks[slot as usize].left_queue_at = self.now;
+        let in_sla = handled && wait <= self.scn.services[service as usize].sla;
+        let tl = &mut self.tally[service as usize];
+        tl.queued += 1;
+        tl.record_wait(wait);
+        if handled {
+            tl.handled += 1;
+            tl.wait_sum_handled += wait as u128;
+            tl.handled_in_sla += u64::from(in_sla);
+        }
+        tl.abandoned += u64::from(abandoned);
+        let it = &mut self.interval[service as usize];
+        it.handled += u64::from(handled);
+        it.abandoned += u64::from(abandoned);
+        it.left_queue(wait, in_sla);
+    }
+
+    /// Takes a task out of the queue for a reason other than a user or the
+    /// customer (cancel, transfer, disconnect, failure).
+    fn leave_queue_without_user(&mut self, slot: u32) {
+        if matches!(
+            self.router.remove(slot, self.now),
+            TaskState::Waiting | TaskState::Ringing
+        ) {
+            self.book_queue_wait(slot, false, false);
+            self.drain_actions();
         }
     }
 
@@ -309,7 +442,8 @@ impl<'s, S: Sinks> Sim<'s, S> {
             }
             for &a in &buf {
                 match a {
-                    Action::Offer { slot, user } => self.on_offer(slot, user),
+                    Action::Offer { slot, user, round } => self.on_offer(slot, user, round),
+                    Action::Withdraw { user, .. } => self.end_ring(user),
                     Action::AcwUntil { user, until } => {
                         let ut = &mut self.users[user as usize];
                         if !ut.in_acw {
@@ -318,125 +452,218 @@ impl<'s, S: Sinks> Sim<'s, S> {
                         }
                         self.events.schedule(until, Event::AcwEnd(user));
                     }
+                    Action::RonaUntil { user, until } => {
+                        self.users[user as usize].rona_since = self.now;
+                        self.events.schedule(until, Event::RonaEnd(user));
+                    }
+                    Action::PolicyTimer { slot, at } => {
+                        let gen = self.tasks[slot as usize].gen;
+                        self.events.schedule(at, Event::PolicyTick { slot, gen });
+                    }
                 }
             }
         }
         self.actions = buf;
     }
 
-    fn on_offer(&mut self, slot: u32, user: UserId) {
+    /// The user's answer to an offer is drawn now from the user's stream:
+    /// decline, no answer (the ring timeout decides) or accept, after the
+    /// accept delay.
+    fn on_offer(&mut self, slot: u32, user: UserId, round: u32) {
         let t = &mut self.tasks[slot as usize];
         t.offers += 1;
-        t.user = user;
-        t.ring_start = self.now;
         let gen = t.gen;
+        let service = t.service;
         self.users[user as usize].row.offers += u64::from(t.measured);
-        let delay = self.scn.users[user as usize]
-            .accept_delay
-            .sample(&mut self.user_rngs[user as usize]);
-        if delay == 0 {
-            self.connect(slot, user);
+        self.users[user as usize].ring_since = self.now;
+        let spec = &self.scn.users[user as usize];
+        let rng = &mut self.user_rngs[user as usize];
+        let delay = spec.accept_delay.sample(rng);
+        let answer: f64 = if spec.decline_probability > 0.0 || spec.no_answer_probability > 0.0 {
+            rng.random()
         } else {
-            self.events
-                .schedule(self.now + delay, Event::Accept { slot, gen, user });
+            1.0
+        };
+        if answer < spec.decline_probability {
+            self.events.schedule(
+                self.now + delay,
+                Event::Decline {
+                    slot,
+                    gen,
+                    user,
+                    round,
+                },
+            );
+        } else if answer >= spec.decline_probability + spec.no_answer_probability && delay == 0 {
+            self.connect(slot, user, round);
+            return;
+        } else if answer >= spec.decline_probability + spec.no_answer_probability {
+            self.events.schedule(
+                self.now + delay,
+                Event::Accept {
+                    slot,
+                    gen,
+                    user,
+                    round,
+                },
+            );
         }
+        let timeout = match self.tasks[slot as usize].ring_timeout {
+            NEVER => self.scn.services[service as usize].ring_timeout,
+            own => own,
+        };
+        self.events.schedule(
+            self.now + timeout,
+            Event::RingTimeout {
+                slot,
+                gen,
+                user,
+                round,
+            },
+        );
     }
 
-    fn connect(&mut self, slot: u32, user: UserId) {
-        if !self.router.accept(slot, user, self.now) {
+    fn end_ring(&mut self, user: UserId) {
+        let ut = &mut self.users[user as usize];
+        ut.row.ringing_s += self.window.secs(ut.ring_since, self.now);
+    }
+
+    fn connect(&mut self, slot: u32, user: UserId, round: u32) {
+        let now = self.now;
+        if !self.router.accept(slot, user, round, now) {
             return;
         }
-        let now = self.now;
-        let (start, end) = (self.start, self.end);
+        self.end_ring(user);
+        let load = self.router.user_load(user);
+        let spec = &self.scn.users[user as usize];
         let t = &mut self.tasks[slot as usize];
         t.accepted_at = now;
-        let wait = now - t.queued_at;
-        let (service, measured, gen, handle, ring_start) =
-            (t.service, t.measured, t.gen, t.handle, t.ring_start);
+        t.user = user;
+        // Concurrent chats may stretch the handle time.
+        let factor = match spec.stretch.len() {
+            0 => 1.0,
+            n => spec.stretch[(load as usize).saturating_sub(1).min(n - 1)],
+        };
+        let handle = if factor == 1.0 {
+            t.handle
+        } else {
+            (t.handle as f64 * factor).round() as Time
+        };
+        // The conversation belongs to the user now: the workflow stops.
+        t.cursor.stopped = true;
+        t.cursor.gen = t.cursor.gen.wrapping_add(1);
+        let gen = t.gen;
         self.events
             .schedule(now + handle, Event::Finish { slot, gen });
-        let u = &mut self.users[user as usize];
-        u.row.ringing_s += to_secs_f64(clipped(ring_start, now, start, end));
-        if self.router.user_load(user) == 1 {
-            u.busy_since = now;
+        if load == 1 {
+            self.users[user as usize].busy_since = now;
         }
-        if measured {
-            let sla = self.scn.services[service as usize].sla;
-            let tl = &mut self.tally[service as usize];
-            tl.queued += 1;
-            tl.handled += 1;
-            tl.wait_sum_handled += wait as u128;
-            tl.handled_in_sla += u64::from(wait <= sla);
-            tl.record_wait(wait);
-            let it = &mut self.interval[service as usize];
-            it.handled += 1;
-            it.left_queue += 1;
-            it.in_sla += u64::from(wait <= sla);
-            it.wait_sum += wait as u128;
-            record(&mut it.waits, wait);
-        }
+        self.book_queue_wait(slot, true, false);
     }
 
     fn on_finish(&mut self, slot: u32) {
         let user = self.tasks[slot as usize].user;
         self.router.finish(slot, self.now);
-        let (now, start, end) = (self.now, self.start, self.end);
+        let (now, w) = (self.now, self.window);
         let t = self.tasks[slot as usize];
         let u = &mut self.users[user as usize];
         if t.measured {
             u.row.sessions += 1;
             self.tally[t.service as usize].connected_sum += (now - t.accepted_at) as u128;
         }
-        u.row.connected_s += to_secs_f64(clipped(t.accepted_at, now, start, end));
+        u.row.connected_s += w.secs(t.accepted_at, now);
         if self.router.user_load(user) == 0 {
-            u.row.busy_s += to_secs_f64(clipped(u.busy_since, now, start, end));
-            u.busy_interval += clipped(u.busy_since.max(self.interval_start), now, start, end);
+            u.row.busy_s += w.secs(u.busy_since, now);
+            u.busy_interval += clipped(u.busy_since.max(self.interval_start), now, w.lo, w.hi);
         }
         self.end_task(slot, Outcome::UserAccepted);
     }
 
-    fn on_patience(&mut self, slot: u32, gen: u32) {
-        if self.tasks[slot as usize].gen != gen {
-            return;
-        }
-        let prev = self.router.remove(slot, self.now);
-        if !matches!(prev, TaskState::Waiting | TaskState::Ringing) {
-            return;
-        }
-        let now = self.now;
-        let t = self.tasks[slot as usize];
-        if prev == TaskState::Ringing {
-            self.users[t.user as usize].row.ringing_s +=
-                to_secs_f64(clipped(t.ring_start, now, self.start, self.end));
-        }
-        if t.measured {
-            let wait = now - t.queued_at;
-            let tl = &mut self.tally[t.service as usize];
-            tl.queued += 1;
-            tl.abandoned += 1;
-            tl.record_wait(wait);
-            let it = &mut self.interval[t.service as usize];
-            it.abandoned += 1;
-            it.left_queue += 1;
-            it.wait_sum += wait as u128;
-            record(&mut it.waits, wait);
-        }
-        self.end_task(slot, Outcome::CustomerHangupInQueue);
+    /// The customer's patience ran out: where the task is decides the outcome.
+    fn on_patience(&mut self, slot: u32) {
+        let state = self.router.task_state(slot);
+        let c = self.tasks[slot as usize].cursor;
+        let outcome = match state {
+            TaskState::Connected => return,
+            TaskState::Waiting | TaskState::Ringing => {
+                self.router.remove(slot, self.now);
+                self.book_queue_wait(slot, false, true);
+                Outcome::CustomerHangupInQueue
+            }
+            TaskState::Idle if !c.accepted => Outcome::CustomerHangupBeforeAccept,
+            TaskState::Idle if !c.queued => Outcome::CustomerHangupInWorkflow,
+            TaskState::Idle => Outcome::CustomerHangupInWorkflowAfterQueue,
+        };
+        self.end_task(slot, outcome);
     }
 
-    /// Closes the task's service session: one record, then the slot is free.
+    /// Closes tasks still in the system when the run stopped at the drain
+    /// limit: nobody could ever serve them.
+    fn close_leftovers(&mut self) {
+        for slot in 0..self.tasks.len() as u32 {
+            if !self.tasks[slot as usize].alive {
+                continue;
+            }
+            if self.router.task_state(slot) == TaskState::Connected {
+                self.router.finish(slot, self.now);
+            } else {
+                self.leave_queue_without_user(slot);
+            }
+            self.tasks[slot as usize].leftover = true;
+            self.end_task(slot, Outcome::Cancelled);
+        }
+    }
+
+    /// Ends the task's service session and the task: one record, then the
+    /// slot is free.
     fn end_task(&mut self, slot: u32, outcome: Outcome) {
-        let t = self.tasks[slot as usize];
+        let t = &mut self.tasks[slot as usize];
+        t.cursor.stopped = true;
+        if t.measured {
+            let tl = &mut self.tally[t.service as usize];
+            match outcome {
+                Outcome::Failed => {
+                    tl.failed += 1;
+                    self.interval[t.service as usize].failed += 1;
+                }
+                Outcome::Cancelled | Outcome::Abandoned => tl.cancelled += 1,
+                _ => {}
+            }
+        }
+        self.emit_session(slot, outcome, None);
+        let t = &mut self.tasks[slot as usize];
         self.live_tasks -= 1;
         self.free.push(slot);
-        self.tasks[slot as usize].gen = t.gen.wrapping_add(1);
+        t.gen = t.gen.wrapping_add(1);
+        t.alive = false;
+    }
+
+    /// Writes the service session record of a task (if measured).
+    fn emit_session(&mut self, slot: u32, outcome: Outcome, transferred_to: Option<ServiceId>) {
+        let t = &self.tasks[slot as usize];
         if !t.measured {
             return;
         }
-        let svc = &self.scn.services[t.service as usize];
+        let scn = self.scn;
+        let svc = &scn.services[t.service as usize];
+        let failure = (outcome == Outcome::Failed).then(|| {
+            let wf = &scn.workflows[t.cursor.workflow as usize];
+            match wf.steps.get(t.failed_step as usize) {
+                Some(step) => match &step.activity {
+                    crate::model::Activity::Unsupported(a) => format!(
+                        "workflow `{}` step `{}`: activity `{a}` is not supported for IM",
+                        wf.name, step.name
+                    ),
+                    _ => format!("workflow `{}` step `{}`", wf.name, step.name),
+                },
+                None => format!("workflow `{}` looped without time passing", wf.name),
+            }
+        });
+        let failure = failure.or_else(|| t.leftover.then(|| LEFTOVER.to_string()));
         let queued = (t.queued_at != NEVER).then_some(t.queued_at);
         let accepted = (t.accepted_at != NEVER).then_some(t.accepted_at);
-        let left_queue = accepted.unwrap_or(self.now);
+        // The wait ends when the task left the queue: accepted, or this moment.
+        let left_queue = accepted.unwrap_or(t.left_queue_at.min(self.now));
         let rec = SessionRecord {
             replication: self.rep,
             session_id: self.next_session,
@@ -444,19 +671,20 @@ impl<'s, S: Sinks> Sim<'s, S> {
             service: &svc.name,
             channel: t.channel,
             priority: t.priority,
-            arrived: t.arrived,
+            arrived: t.session_start,
             queued,
             queue_position: queued.map(|_| t.position),
-            user: accepted.map(|_| self.scn.users[t.user as usize].name.as_str()),
+            user: accepted.map(|_| scn.users[t.user as usize].name.as_str()),
             accepted,
             wait: queued.map(|q| left_queue - q),
             ended: self.now,
             outcome,
             offers: t.offers,
-            ronas: 0,
-            transferred_to: None,
-            failure_reason: None,
-            origin: self.start,
+            ronas: t.ronas,
+            transferred_to: transferred_to.map(|s| scn.services[s as usize].name.as_str()),
+            failure_reason: failure.as_deref(),
+            positions_told: &t.told[..t.n_told as usize],
+            origin: self.window.lo,
         };
         self.next_session += 1;
         self.sinks.session(&rec);
@@ -464,10 +692,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
 
     /// Keeps the time-weighted queue lengths and selectable-user counts current.
     fn note_levels(&mut self) {
-        if self.now < self.start {
+        if self.now < self.window.lo {
             return;
         }
-        let now = self.now.min(self.end);
+        let now = self.now.min(self.window.hi);
         let mut total = 0;
         for s in 0..self.interval.len() {
             let q = self.router.queue_len(s as ServiceId);
@@ -484,12 +712,12 @@ impl<'s, S: Sinks> Sim<'s, S> {
 
     fn on_interval_end(&mut self) {
         let now = self.now;
-        if now == self.start {
+        if now == self.window.lo {
             // Warm-up over: start measuring from here.
-            for s in 0..self.interval.len() {
-                self.interval[s].qlen.take(now);
-                self.interval[s].selectable.take(now);
-                self.interval[s].reset_counts();
+            for it in &mut self.interval {
+                it.qlen.take(now);
+                it.selectable.take(now);
+                it.reset_counts();
             }
             for tw in &mut self.qlen_total {
                 tw.take(now);
@@ -498,43 +726,43 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.emit_intervals(now);
         }
         self.interval_start = now;
-        if now < self.end {
-            let next = (now + self.scn.sim.interval).min(self.end);
+        if now < self.window.hi {
+            let next = (now + self.scn.sim.interval).min(self.window.hi);
             self.events.schedule(next, Event::IntervalEnd);
         }
     }
 
     fn emit_intervals(&mut self, now: Time) {
         let len = now - self.interval_start;
-        // Busy time of users still busy at the boundary counts up to it.
-        let busy = &mut self.busy_buf;
+        let w = self.window;
+        // Busy and staffed time of the interval, counting open periods up to now.
+        let mut busy = Vec::with_capacity(self.users.len());
+        let mut staffed = Vec::with_capacity(self.users.len());
         for (u, ut) in self.users.iter_mut().enumerate() {
             let mut b = ut.busy_interval;
             if self.router.user_load(u as UserId) > 0 {
-                b += clipped(
-                    ut.busy_since.max(self.interval_start),
-                    now,
-                    self.start,
-                    self.end,
-                );
+                b += clipped(ut.busy_since.max(self.interval_start), now, w.lo, w.hi);
             }
-            busy[u] = b;
+            let mut st = ut.staffed_interval;
+            if ut.presence.is_some_and(|p| p != Presence::Offline) {
+                st += clipped(ut.presence_since.max(self.interval_start), now, w.lo, w.hi);
+            }
+            busy.push(b);
+            staffed.push(st);
             ut.busy_interval = 0;
+            ut.staffed_interval = 0;
         }
         for s in 0..self.interval.len() {
             let it = &mut self.interval[s];
             let (qa, qmax) = it.qlen.take(now);
             let (sa, _) = it.selectable.take(now);
             let members = &self.members[s];
-            let occupancy = if members.is_empty() || len == 0 {
-                f64::NAN
-            } else {
-                members
-                    .iter()
-                    .map(|&u| busy[u as usize] as f64)
-                    .sum::<f64>()
-                    / (members.len() as f64 * len as f64)
-            };
+            let (b, st) = members.iter().fold((0u128, 0u128), |(b, st), &u| {
+                (
+                    b + busy[u as usize] as u128,
+                    st + staffed[u as usize] as u128,
+                )
+            });
             let ratio = |a: u64, b: u64| {
                 if b == 0 {
                     f64::NAN
@@ -545,7 +773,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
             let rec = IntervalRecord {
                 replication: self.rep,
                 service: &self.scn.services[s].name,
-                start_s: to_secs_f64(self.interval_start - self.start),
+                start_s: to_secs_f64(self.interval_start - w.lo),
                 offered: it.offered,
                 queued: it.queued,
                 handled: it.handled,
@@ -573,7 +801,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 } else {
                     sa as f64 / len as f64
                 },
-                occupancy,
+                occupancy: if st == 0 {
+                    f64::NAN
+                } else {
+                    b as f64 / st as f64
+                },
             };
             self.sinks.interval(&rec);
             it.reset_counts();
@@ -581,52 +813,70 @@ impl<'s, S: Sinks> Sim<'s, S> {
     }
 
     fn finish(&mut self) -> RepResult {
-        let window = self.end - self.start;
+        let w = self.window;
+        let end = self.now.max(w.hi);
+        // Close the open presence periods at the end of the window.
+        for ut in &mut self.users {
+            if let Some(p) = ut.presence {
+                ut.presence_change(w, self.interval_start, end, p);
+            }
+            if ut.in_acw {
+                ut.row.acw_s += w.secs(ut.acw_since, end);
+            }
+        }
+        for (u, ps) in self.presence.iter().enumerate() {
+            if ps.in_call {
+                let ut = &mut self.users[u];
+                ut.row.in_call_s += w.secs(ut.call_since, end);
+            }
+        }
+        let window = w.hi - w.lo;
         let n_svc = self.scn.services.len();
         let mut metrics = Vec::with_capacity(n_svc + 1);
         let mut total = Tally::default();
-        // Occupancy: busy time over the window, averaged over member users.
-        let occ_of = |users: &[UserTally], member: &dyn Fn(usize) -> bool| {
-            let (sum, n) = users
-                .iter()
-                .enumerate()
-                .filter(|(u, _)| member(*u))
-                .fold((0.0, 0usize), |(s, n), (_, ut)| (s + ut.row.busy_s, n + 1));
-            if n == 0 || window == 0 {
-                f64::NAN
+        let users = &self.users;
+        // Occupancy: busy time over staffed (not Offline) time of the members.
+        let occupancy = |members: &mut dyn Iterator<Item = usize>| {
+            let (b, st) = members.fold((0.0, 0.0), |(b, st), u| {
+                let r = &users[u].row;
+                (
+                    b + r.busy_s,
+                    st + to_secs_f64(window) - r.presence_s[Presence::Offline.index()],
+                )
+            });
+            if st > 0.0 {
+                b / st
             } else {
-                sum / n as f64 / to_secs_f64(window)
+                f64::NAN
             }
         };
         for s in 0..n_svc {
-            let (area, max) = self.qlen_total[s].take(self.end.max(self.start));
-            let members = &self.members[s];
-            let occ = occ_of(&self.users, &|u| members.contains(&(u as UserId)));
+            let (area, max) = self.qlen_total[s].take(w.hi);
+            let occ = occupancy(&mut self.members[s].iter().map(|&u| u as usize));
             metrics.push(self.tally[s].metrics(area, max, window, occ));
             total.merge(&self.tally[s]);
         }
-        let (area, max) = self.qlen_total[n_svc].take(self.end.max(self.start));
-        let occ = occ_of(&self.users, &|u| !self.scn.users[u].services.is_empty());
+        let (area, max) = self.qlen_total[n_svc].take(w.hi);
+        let occ =
+            occupancy(&mut (0..users.len()).filter(|&u| !self.scn.users[u].services.is_empty()));
         metrics.push(total.metrics(area, max, window, occ));
-        let wsec = to_secs_f64(window);
-        let users = self
-            .users
+        let rows = users
             .iter()
             .map(|ut| {
                 let mut r = ut.row.clone();
-                r.occupancy = if wsec > 0.0 {
-                    r.busy_s / wsec
+                let staffed = to_secs_f64(window) - r.presence_s[Presence::Offline.index()];
+                r.occupancy = if staffed > 0.0 {
+                    r.busy_s / staffed
                 } else {
                     f64::NAN
                 };
-                r.idle_s = (wsec - r.busy_s - r.ringing_s - r.acw_s).max(0.0);
                 r
             })
             .collect();
         RepResult {
             replication: self.rep,
             metrics,
-            users,
+            users: rows,
             events: self.n_events,
             tasks: self.next_task,
         }

@@ -25,6 +25,8 @@ pub struct SessionRecord<'a> {
     pub ronas: u32,
     pub transferred_to: Option<&'a str>,
     pub failure_reason: Option<&'a str>,
+    /// Positions told by Get Queue Position, in order.
+    pub positions_told: &'a [u16],
     pub origin: Time,
 }
 
@@ -83,6 +85,13 @@ pub struct OwnedSession {
     pub ended: Time,
     pub outcome: Outcome,
     pub offers: u32,
+    pub replication: u32,
+    pub session_id: u64,
+    pub channel: Channel,
+    pub priority: Priority,
+    pub ronas: u32,
+    pub transferred_to: Option<String>,
+    pub failure_reason: Option<String>,
 }
 
 impl Sinks for MemorySinks {
@@ -99,6 +108,13 @@ impl Sinks for MemorySinks {
             ended: r.ended,
             outcome: r.outcome,
             offers: r.offers,
+            replication: r.replication,
+            session_id: r.session_id,
+            channel: r.channel,
+            priority: r.priority,
+            ronas: r.ronas,
+            transferred_to: r.transferred_to.map(str::to_string),
+            failure_reason: r.failure_reason.map(str::to_string),
         });
     }
     fn interval(&mut self, r: &IntervalRecord) {

@@ -2,8 +2,9 @@
 //!
 //! Arrivals come over an mpsc channel from the producer (`super::produce`),
 //! sent a little ahead of their scheduled time. Everything that happens later
-//! (a customer hanging up, an agent accepting after the accept delay, a chat
-//! finishing, after-call work ending, the per-second report) is a timer entry
+//! (a customer hanging up, an agent accepting, declining or letting an offer
+//! ring out, a chat finishing, after-call work or RONA ending, a distribution
+//! policy widening, the per-second report) is a timer entry
 //! in a binary heap keyed by (wall due time, sequence). One heap instead of a
 //! tokio task per timer: no allocation or wake-up per timer, and the actor
 //! sees its whole backlog, so lateness is measured rather than hidden.
@@ -18,17 +19,18 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::time::Instant;
 
+use rand::Rng as _;
 use tokio::sync::{mpsc, Notify};
 
 use super::metrics::{LoadFigures, SecondRow, Window};
 use super::plan::{Arrival, NEVER};
+use super::route::{routes, Routes};
 use crate::behavior::rng::{stream, Rng, StreamKind};
 use crate::model::time::MICROS_PER_SEC;
 use crate::model::{Priority, Scenario, ServiceId, SourceId, Time, UserId, UNLIMITED};
 use crate::routing::{Action, Router, TaskState};
 use crate::stats::timeweighted::TimeWeighted;
 use crate::stats::{metric_index, MetricRow, Tally};
-use crate::workflow::{Cursor, Next};
 
 const NONE: u32 = u32::MAX;
 /// Due timers fired before the actor looks at its channel and stop flag again.
@@ -90,12 +92,30 @@ enum Kind {
         slot: u32,
         gen: u32,
         user: UserId,
+        round: u32,
+    },
+    Decline {
+        slot: u32,
+        gen: u32,
+        user: UserId,
+        round: u32,
+    },
+    RingTimeout {
+        slot: u32,
+        gen: u32,
+        user: UserId,
+        round: u32,
     },
     Finish {
         slot: u32,
         gen: u32,
     },
+    PolicyTick {
+        slot: u32,
+        gen: u32,
+    },
     AcwEnd(UserId),
+    RonaEnd(UserId),
     /// End of wall second `n` (1-based).
     Tick(u64),
 }
@@ -133,10 +153,14 @@ struct LiveTask {
     gen: u32,
     service: ServiceId,
     priority: Priority,
+    preferred: Option<u32>,
     /// Scheduled arrival, scenario µs: waits count from here, so a late
     /// actor lengthens them as it would a real customer's.
     arrived: Time,
     handle: Time,
+    /// Queue Task's ring timeout, or the service's.
+    ring_timeout: Time,
+    /// The connected user.
     user: UserId,
     accepted_at: Time,
     connected: bool,
@@ -144,7 +168,6 @@ struct LiveTask {
     /// task found a free user and did not wait (for P(wait)).
     arriving: bool,
     ended: bool,
-    cursor: Cursor,
 }
 
 /// Where every offered task went: `offered == handled + abandoned +
@@ -164,6 +187,9 @@ pub struct Counts {
     pub dropped: u64,
     pub unprocessed: u64,
     pub late_arrivals: u64,
+    /// Offers declined, and offers that rang out (RONA: ring timeout).
+    pub declines: u64,
+    pub ronas: u64,
     /// Broken invariants seen: an offer of a task already connected, a
     /// second acceptance, a user above capacity, a task ended twice.
     pub violations: u64,
@@ -189,6 +215,7 @@ pub struct Actor<'s> {
     scn: &'s Scenario,
     cfg: ActorConfig,
     router: Router,
+    routes: Routes,
     tasks: Vec<LiveTask>,
     free: Vec<u32>,
     timers: BinaryHeap<Timer>,
@@ -212,16 +239,19 @@ pub struct Actor<'s> {
 }
 
 impl<'s> Actor<'s> {
+    /// Fails when a service's workflow needs more than the live driver runs
+    /// (`route::routes`; `LoadOptions::new` checks this first).
     pub fn new(
         scn: &'s Scenario,
         cfg: ActorConfig,
         progress: mpsc::UnboundedSender<SecondRow>,
-    ) -> Actor<'s> {
+    ) -> Result<Actor<'s>, String> {
         let n_svc = scn.services.len();
-        Actor {
+        Ok(Actor {
             scn,
             cfg,
             router: Router::new(scn),
+            routes: routes(scn)?,
             tasks: Vec::new(),
             free: Vec::new(),
             timers: BinaryHeap::with_capacity(1 << 12),
@@ -243,7 +273,7 @@ impl<'s> Actor<'s> {
             arrivals_in_heap: 0,
             arrivals_open: true,
             progress,
-        }
+        })
     }
 
     #[inline]
@@ -384,11 +414,50 @@ impl<'s> Actor<'s> {
                 self.on_arrival(source, t.at, handle, patience)
             }
             Kind::Patience { slot, gen } => self.on_patience(slot, gen),
-            Kind::Accept { slot, gen, user } => {
-                self.tasks[slot as usize].gen == gen && self.connect(slot, user)
+            Kind::Accept {
+                slot,
+                gen,
+                user,
+                round,
+            } => self.live(slot, gen) && self.connect(slot, user, round),
+            Kind::Decline {
+                slot,
+                gen,
+                user,
+                round,
+            } => {
+                let d = self.live(slot, gen) && self.router.decline(slot, user, round, self.now);
+                self.counts.declines += u64::from(d);
+                d
+            }
+            Kind::RingTimeout {
+                slot,
+                gen,
+                user,
+                round,
+            } => {
+                let r =
+                    self.live(slot, gen) && self.router.ring_timeout(slot, user, round, self.now);
+                if r {
+                    self.counts.ronas += 1;
+                    self.tally[self.tasks[slot as usize].service as usize].ronas += 1;
+                }
+                r
             }
             Kind::Finish { slot, gen } => self.on_finish(slot, gen),
+            Kind::PolicyTick { slot, gen } => {
+                let queued = self.live(slot, gen)
+                    && matches!(
+                        self.router.task_state(slot),
+                        TaskState::Waiting | TaskState::Ringing
+                    );
+                if queued {
+                    self.router.policy_tick(slot, self.now);
+                }
+                queued
+            }
             Kind::AcwEnd(user) => self.router.acw_end(user, self.now),
+            Kind::RonaEnd(user) => self.router.rona_end(user, self.now),
             Kind::Tick(n) => {
                 self.on_tick(n);
                 false
@@ -405,22 +474,34 @@ impl<'s> Actor<'s> {
         done
     }
 
+    #[inline]
+    fn live(&self, slot: u32, gen: u32) -> bool {
+        self.tasks[slot as usize].gen == gen
+    }
+
     fn on_arrival(&mut self, source: SourceId, at: Time, handle: Time, patience: Time) -> bool {
         let spec = &self.scn.sources[source as usize];
         let service = spec.service;
         let svc = &self.scn.services[service as usize];
+        let route = self.routes[service as usize];
         let task = LiveTask {
             gen: 0,
             service,
-            priority: spec.priority.unwrap_or(svc.default_priority),
+            priority: route
+                .and_then(|q| q.priority)
+                .or(spec.priority)
+                .unwrap_or(svc.default_priority),
+            preferred: spec.preferred,
             arrived: at,
             handle,
+            ring_timeout: route
+                .and_then(|q| q.ring_timeout)
+                .unwrap_or(svc.ring_timeout),
             user: NONE,
             accepted_at: NEVER,
             connected: false,
             arriving: true,
             ended: false,
-            cursor: Cursor::start(&self.scn.workflows[svc.workflow as usize]),
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -436,23 +517,29 @@ impl<'s> Actor<'s> {
         self.counts.offered += 1;
         self.second.arrivals += 1;
         self.tally[service as usize].offered += 1;
-        let wf = &self.scn.workflows[svc.workflow as usize];
-        let t = &mut self.tasks[slot as usize];
-        match t.cursor.advance(wf) {
-            Next::Enqueue { priority } => {
-                if let Some(p) = priority {
-                    t.priority = p;
-                }
-                let (priority, gen) = (t.priority, t.gen);
-                self.router.enqueue(slot, service, priority, self.now);
+        let t = &self.tasks[slot as usize];
+        match route {
+            Some(q) => {
+                let (priority, preferred, gen) = (t.priority, t.preferred, t.gen);
+                self.router
+                    .enqueue(slot, service, priority, q.kind, preferred, self.now);
                 self.drain_actions();
+                if let Some(p) = q.then_priority {
+                    // Distribution Priority right after Queue Task.
+                    if !self.tasks[slot as usize].connected {
+                        self.tasks[slot as usize].priority = p;
+                        self.router.set_priority(slot, p);
+                        self.drain_actions();
+                    }
+                }
                 self.tasks[slot as usize].arriving = false;
                 if !self.tasks[slot as usize].connected && patience != NEVER {
-                    self.schedule(at.saturating_add(patience), Kind::Patience { slot, gen });
+                    let due = at.saturating_add(patience).max(self.now);
+                    self.schedule(due, Kind::Patience { slot, gen });
                 }
                 true
             }
-            Next::End => {
+            None => {
                 self.counts.ended_by_workflow += 1;
                 self.end_task(slot);
                 false
@@ -469,48 +556,99 @@ impl<'s> Actor<'s> {
             }
             for &a in &buf {
                 match a {
-                    Action::Offer { slot, user } => self.on_offer(slot, user),
+                    Action::Offer { slot, user, round } => self.on_offer(slot, user, round),
+                    // The withdrawn user's answer timers go stale: the router
+                    // refuses an offer that no longer stands.
+                    Action::Withdraw { .. } => {}
                     Action::AcwUntil { user, until } => self.schedule(until, Kind::AcwEnd(user)),
+                    Action::RonaUntil { user, until } => self.schedule(until, Kind::RonaEnd(user)),
+                    Action::PolicyTimer { slot, at } => {
+                        let gen = self.tasks[slot as usize].gen;
+                        self.schedule(at, Kind::PolicyTick { slot, gen });
+                    }
                 }
             }
         }
         self.actions = buf;
     }
 
-    fn on_offer(&mut self, slot: u32, user: UserId) {
+    /// The user's answer, drawn as the engine's `on_offer` does from the
+    /// user's stream: decline, no answer (the ring timeout decides) or accept,
+    /// after the accept delay; every offer that is not answered at once also
+    /// gets its ring timeout.
+    fn on_offer(&mut self, slot: u32, user: UserId, round: u32) {
         self.second.offers += 1;
-        let t = &mut self.tasks[slot as usize];
+        let t = &self.tasks[slot as usize];
         if t.connected || t.ended {
             self.counts.violations += 1;
         }
-        t.user = user;
-        let gen = t.gen;
-        let delay = self.scn.users[user as usize]
-            .accept_delay
-            .sample(&mut self.user_rngs[user as usize]);
-        if delay == 0 {
-            // The agent answers within the same decision, as in the engine.
-            self.connect(slot, user);
+        let (gen, timeout) = (t.gen, t.ring_timeout);
+        let spec = &self.scn.users[user as usize];
+        let rng = &mut self.user_rngs[user as usize];
+        let delay = spec.accept_delay.sample(rng);
+        let answer: f64 = if spec.decline_probability > 0.0 || spec.no_answer_probability > 0.0 {
+            rng.random()
         } else {
-            self.schedule(self.now + delay, Kind::Accept { slot, gen, user });
+            1.0
+        };
+        let accepts = answer >= spec.decline_probability + spec.no_answer_probability;
+        if answer < spec.decline_probability {
+            let kind = Kind::Decline {
+                slot,
+                gen,
+                user,
+                round,
+            };
+            self.schedule(self.now + delay, kind);
+        } else if accepts && delay == 0 {
+            // The agent answers within the same decision, as in the engine.
+            self.connect(slot, user, round);
+            return;
+        } else if accepts {
+            let kind = Kind::Accept {
+                slot,
+                gen,
+                user,
+                round,
+            };
+            self.schedule(self.now + delay, kind);
         }
+        let kind = Kind::RingTimeout {
+            slot,
+            gen,
+            user,
+            round,
+        };
+        self.schedule(self.now.saturating_add(timeout), kind);
     }
 
-    fn connect(&mut self, slot: u32, user: UserId) -> bool {
-        if !self.router.accept(slot, user, self.now) {
+    fn connect(&mut self, slot: u32, user: UserId, round: u32) -> bool {
+        if !self.router.accept(slot, user, round, self.now) {
             return false;
         }
         let now = self.now;
         let load = self.router.user_load(user);
-        let cap = self.scn.users[user as usize].capacity;
+        let spec = &self.scn.users[user as usize];
+        let cap = spec.capacity;
+        // Concurrent chats may stretch the handle time (as in the engine).
+        let factor = match spec.stretch.len() {
+            0 => 1.0,
+            n => spec.stretch[(load as usize).saturating_sub(1).min(n - 1)],
+        };
         let t = &mut self.tasks[slot as usize];
         if t.connected || t.ended || (cap != UNLIMITED && load > cap) {
             self.counts.violations += 1;
         }
         t.connected = true;
+        t.user = user;
         t.accepted_at = now;
         let wait = now.saturating_sub(t.arrived);
-        let (service, gen, handle, waited) = (t.service, t.gen, t.handle, !t.arriving);
+        let handle = if factor == 1.0 {
+            t.handle
+        } else {
+            (t.handle as f64 * factor).round() as Time
+        };
+        let (service, gen, waited) = (t.service, t.gen, !t.arriving);
         if load == 1 {
             self.busy_since[user as usize] = now;
         }

@@ -15,6 +15,7 @@ pub mod actor;
 pub mod findmax;
 pub mod metrics;
 pub mod plan;
+pub mod route;
 
 use std::fmt;
 use std::io;
@@ -35,7 +36,7 @@ use crate::stats::{metric_name, RepResult, LOAD_METRICS};
 use actor::{Actor, ActorConfig};
 pub use actor::{Counts, LiveResult, Shared};
 use metrics::{load_csv, SecondRow};
-use plan::{Arrival, RatePlan, Schedule, Stage};
+use plan::{check_sources, Arrival, RatePlan, Schedule, Stage};
 
 /// A live run's settings, validated.
 #[derive(Debug, Clone)]
@@ -63,6 +64,8 @@ pub const DEFAULT_DURATION: Time = 30 * MICROS_PER_SEC;
 impl LoadOptions {
     /// Builds the options from the command line's values. `rate_scale` and
     /// `stages` are exclusive; with stages the duration defaults to theirs.
+    /// Fails on what the live driver cannot run: trace arrivals, revisions,
+    /// workflow activities beyond the path to the queue (`route`).
     pub fn new(
         scn: &Scenario,
         duration: Option<Time>,
@@ -70,11 +73,11 @@ impl LoadOptions {
         rate_scale: Option<f64>,
         stages: &[Stage],
     ) -> Result<LoadOptions, String> {
+        check_sources(scn)?;
+        route::routes(scn)?;
         let (plan, duration) = if stages.is_empty() {
-            let rate: f64 = scn.sources.iter().map(|s| s.rate_per_s).sum();
-            let wall_rate = rate * rate_scale.unwrap_or(1.0) * time_scale;
             (
-                RatePlan::constant(wall_rate),
+                RatePlan::scenario(scn, rate_scale.unwrap_or(1.0), time_scale),
                 duration.unwrap_or(DEFAULT_DURATION),
             )
         } else {
@@ -91,12 +94,6 @@ impl LoadOptions {
             };
             (plan, d)
         };
-        if scn.sources.is_empty() {
-            return Err(
-                "the scenario has no [[arrivals]]: a load test needs at least one arrival source"
-                    .into(),
-            );
-        }
         Ok(LoadOptions {
             duration,
             time_scale,
@@ -208,7 +205,8 @@ pub async fn live(
     let actor = {
         let shared = shared.clone();
         tokio::spawn(async move {
-            let actor = Actor::new(&scn, cfg, progress);
+            let actor = Actor::new(&scn, cfg, progress)
+                .expect("LoadOptions::new checked the scenario's workflows");
             actor.run(rx, &shared).await
         })
     };

@@ -9,6 +9,13 @@
 //! engine's exponential gaps, from the same stream in the same order (gap,
 //! then handle time and patience), so a live run replays `run`'s replication 0
 //! workload up to rounding.
+//!
+//! A source with a `profile` rate follows its profile in scenario time when
+//! the plan is the scenario's own (`RatePlan::scenario`, i.e. `--rate-scale`):
+//! its intensity is inverted interval by interval as the engine does. Under
+//! `--stage` ramps and `--find-max` steps it carries its share of the total by
+//! its mean rate over the profile's period. Trace sources are refused
+//! (`check_sources`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -16,8 +23,10 @@ use std::collections::BinaryHeap;
 use rand_distr::{Distribution, Exp1};
 
 use crate::behavior::rng::{stream, Rng, StreamKind};
+use crate::model::civil::{Clock, DAY};
+use crate::model::time::from_secs_f64;
 use crate::model::time::MICROS_PER_SEC;
-use crate::model::{Scenario, SourceId, Time};
+use crate::model::{ArrivalPattern, ArrivalSource, Scenario, SourceId, Time};
 use crate::scenario::units::parse_duration;
 
 /// Patience of a customer who never hangs up.
@@ -99,6 +108,51 @@ pub struct RatePlan {
     hold: f64,
     end_t: f64,
     end_area: f64,
+    /// Set for the scenario's own rates (`scenario`): profile sources follow
+    /// their profile in scenario time at (rate scale, time scale).
+    follow: Option<(f64, f64)>,
+}
+
+/// The long-run mean rate of a source, arrivals per scenario second (a
+/// profile's mean over its period; 0 for a trace).
+pub fn mean_rate(src: &ArrivalSource) -> f64 {
+    match &src.pattern {
+        ArrivalPattern::Constant(r) => *r,
+        ArrivalPattern::Profile {
+            interval,
+            rates,
+            period,
+        } => {
+            let n = (period / interval).max(1) as usize;
+            (0..n).map(|k| rates[k % rates.len()]).sum::<f64>() / n as f64
+        }
+        ArrivalPattern::Trace(_) => 0.0,
+    }
+}
+
+/// Refuses what the live driver cannot generate: trace sources, and a
+/// scenario without any arrivals.
+pub fn check_sources(scn: &Scenario) -> Result<(), String> {
+    if scn.sources.is_empty() {
+        return Err(
+            "the scenario has no [[arrivals]]: a load test needs at least one arrival source"
+                .into(),
+        );
+    }
+    if let Some(i) = scn
+        .sources
+        .iter()
+        .position(|s| matches!(s.pattern, ArrivalPattern::Trace(_)))
+    {
+        return Err(format!(
+            "[[arrivals]] #{} replays a trace: `routesim load` generates Poisson arrivals only (a `rate` or a `profile`); use `routesim run` for traces",
+            i + 1
+        ));
+    }
+    if scn.sources.iter().map(mean_rate).sum::<f64>() <= 0.0 {
+        return Err("every [[arrivals]] rate is 0: nothing to load-test with".into());
+    }
+    Ok(())
 }
 
 impl RatePlan {
@@ -108,6 +162,18 @@ impl RatePlan {
             hold: rate,
             end_t: 0.0,
             end_area: 0.0,
+            follow: None,
+        }
+    }
+
+    /// The scenario's own rates x `rate_scale`, `time_scale` scenario seconds
+    /// per wall second: constant sources at their rate, profile sources
+    /// following their profile. `rate_at` reports the mean total.
+    pub fn scenario(scn: &Scenario, rate_scale: f64, time_scale: f64) -> RatePlan {
+        let total: f64 = scn.sources.iter().map(mean_rate).sum();
+        RatePlan {
+            follow: Some((rate_scale, time_scale)),
+            ..RatePlan::constant(total * rate_scale * time_scale)
         }
     }
 
@@ -136,6 +202,7 @@ impl RatePlan {
             hold: r,
             end_t: t,
             end_area: area,
+            follow: None,
         }
     }
 
@@ -200,7 +267,44 @@ struct SourceGen {
     weight: f64,
     /// Λ units consumed so far by this source.
     cum: f64,
+    /// A profile followed in scenario time: the scenario µs of the last arrival.
+    profile_at: Option<Time>,
     next_due: Option<Time>,
+}
+
+/// The next arrival of a profile source after scenario time `now`, with
+/// `mass` a unit exponential over `rate_scale` (the engine's inversion, on
+/// scaled rates). None when the profile has no positive rate.
+fn next_profile(src: &ArrivalSource, clock: &Clock, now: Time, mut mass: f64) -> Option<Time> {
+    let ArrivalPattern::Profile {
+        interval,
+        rates,
+        period,
+    } = &src.pattern
+    else {
+        return None;
+    };
+    if !rates.iter().any(|r| *r > 0.0) {
+        return None;
+    }
+    let mut t = now;
+    loop {
+        let tow = clock.time_of_week(t);
+        let pos = if *period == DAY {
+            tow % DAY
+        } else {
+            tow % period
+        };
+        let k = (pos / interval) as usize % rates.len();
+        let seg_end = t + (interval - pos % interval);
+        let r = rates[k];
+        let span_s = (seg_end - t) as f64 / MICROS_PER_SEC as f64;
+        if r * span_s >= mass {
+            return Some((t + from_secs_f64(mass / r)).max(now + 1));
+        }
+        mass -= r * span_s;
+        t = seg_end;
+    }
 }
 
 /// The merged arrival stream of all sources, up to `end` (wall µs).
@@ -216,7 +320,8 @@ impl<'s> Schedule<'s> {
     /// `plan` is the tenant's total rate; each source carries its share of
     /// the scenario's rates. Streams are replication 0's.
     pub fn new(scn: &'s Scenario, plan: RatePlan, end: Time) -> Schedule<'s> {
-        let total: f64 = scn.sources.iter().map(|s| s.rate_per_s).sum();
+        let total: f64 = scn.sources.iter().map(mean_rate).sum();
+        let follow = plan.follow.is_some();
         let mut sched = Schedule {
             scn,
             plan,
@@ -226,8 +331,10 @@ impl<'s> Schedule<'s> {
                 .enumerate()
                 .map(|(i, s)| SourceGen {
                     rng: stream(scn.sim.seed, 0, StreamKind::Arrivals, i as u32),
-                    weight: s.rate_per_s / total,
+                    weight: mean_rate(s) / total,
                     cum: 0.0,
+                    profile_at: (follow && matches!(s.pattern, ArrivalPattern::Profile { .. }))
+                        .then_some(0),
                     next_due: None,
                 })
                 .collect(),
@@ -244,12 +351,21 @@ impl<'s> Schedule<'s> {
     fn advance(&mut self, src: SourceId) {
         let g = &mut self.sources[src as usize];
         let e: f64 = Exp1.sample(&mut g.rng);
-        g.cum += e / g.weight;
-        g.next_due = self
-            .plan
-            .inverse(g.cum)
-            .map(|t| (t * MICROS_PER_SEC as f64).round() as Time)
-            .filter(|&d| d < self.end);
+        g.next_due =
+            if let (Some(at), Some((rate_scale, time_scale))) = (g.profile_at, self.plan.follow) {
+                let spec = &self.scn.sources[src as usize];
+                let next = next_profile(spec, &self.scn.clock, at, e / rate_scale);
+                g.profile_at = next;
+                next.map(|t| (t as f64 / time_scale).round() as Time)
+            } else if g.weight > 0.0 {
+                g.cum += e / g.weight;
+                self.plan
+                    .inverse(g.cum)
+                    .map(|t| (t * MICROS_PER_SEC as f64).round() as Time)
+            } else {
+                None
+            };
+        g.next_due = g.next_due.filter(|&d| d < self.end);
         if let Some(d) = g.next_due {
             self.heap.push(Reverse((d, src)));
         }
@@ -271,7 +387,7 @@ impl Iterator for Schedule<'_> {
         self.advance(source);
         let spec = &self.scn.sources[source as usize];
         let rng = &mut self.sources[source as usize].rng;
-        let handle = spec.handle_time.sample(rng);
+        let handle = spec.handle_time.as_ref().map_or(0, |d| d.sample(rng));
         let patience = spec.patience.as_ref().map_or(NEVER, |p| p.sample(rng));
         Some(Arrival {
             due,
@@ -342,7 +458,13 @@ mod tests {
     }
 
     fn scenario(rate: &str) -> Scenario {
-        let text = format!(
+        crate::scenario::load_str(std::path::Path::new("t.toml"), &scenario_text(rate), &[])
+            .unwrap()
+            .scenario
+    }
+
+    fn scenario_text(rate: &str) -> String {
+        format!(
             r#"
 [simulation]
 duration = "1h"
@@ -374,10 +496,7 @@ start = "a"
 steps.a = {{ do = "accept", next = "q" }}
 steps.q = {{ do = "queue_task" }}
 "#
-        );
-        crate::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
-            .unwrap()
-            .scenario
+        )
     }
 
     #[test]
@@ -413,6 +532,44 @@ steps.q = {{ do = "queue_task" }}
         )
         .collect();
         assert_eq!(arr, again);
+    }
+
+    #[test]
+    fn profile_sources_follow_their_profile_in_scenario_time() {
+        // Even hours at 3600/h, odd hours quiet; 1 wall s = 1 scenario hour.
+        let rates = (0..24)
+            .map(|h| if h % 2 == 0 { "\"3600/h\"" } else { "\"0/h\"" })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = scenario_text("1/s").replacen(
+            "rate = \"1/s\"",
+            &format!("profile = {{ interval = \"1h\", rates = [{rates}] }}"),
+            1,
+        );
+        let scn = crate::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
+            .unwrap()
+            .scenario;
+        check_sources(&scn).unwrap();
+        // Mean total: 1800/h + 1/s = 1.5/s.
+        assert!((RatePlan::scenario(&scn, 1.0, 1.0).rate_at(0.0) - 1.5).abs() < 1e-9);
+        let plan = RatePlan::scenario(&scn, 1.0, 3600.0);
+        let per_s = |src: SourceId| {
+            let mut n = [0f64; 4];
+            Schedule::new(&scn, plan.clone(), 4 * MICROS_PER_SEC)
+                .filter(|a| a.source == src)
+                .for_each(|a| n[(a.due / MICROS_PER_SEC) as usize] += 1.0);
+            n
+        };
+        let p = per_s(0);
+        let (quiet, busy) = if p[0] == 0.0 { (0, 1) } else { (1, 0) };
+        assert_eq!(p[quiet], 0.0, "{p:?}");
+        assert_eq!(p[quiet + 2], 0.0, "{p:?}");
+        for n in [p[busy], p[busy + 2]] {
+            assert!((n - 3600.0).abs() < 5.0 * 60.0, "{p:?}");
+        }
+        // The constant source keeps its rate: 3600 per wall second.
+        let c: f64 = per_s(1).iter().sum();
+        assert!((c - 14_400.0).abs() < 5.0 * 120.0, "{c}");
     }
 
     #[test]

@@ -25,6 +25,21 @@ pub enum OutcomeGroup {
 }
 
 impl Outcome {
+    /// Every outcome, in the order reports list them.
+    pub const ALL: [Outcome; 11] = [
+        Outcome::UserAccepted,
+        Outcome::UserTransferSuccess,
+        Outcome::TransferredByWorkflow,
+        Outcome::DisconnectedByWorkflow,
+        Outcome::CustomerHangupBeforeAccept,
+        Outcome::CustomerHangupInWorkflow,
+        Outcome::CustomerHangupInWorkflowAfterQueue,
+        Outcome::CustomerHangupInQueue,
+        Outcome::Cancelled,
+        Outcome::Abandoned,
+        Outcome::Failed,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Outcome::CustomerHangupBeforeAccept => "CustomerHangupBeforeAccept",

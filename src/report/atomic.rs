@@ -14,6 +14,12 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        if dest.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "a folder stands where the file should go",
+            ));
+        }
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -34,10 +40,15 @@ impl AtomicFile {
     /// Flushes, syncs and renames into place.
     pub fn commit(mut self) -> io::Result<PathBuf> {
         let out = self.out.take().expect("committed once");
-        let f = out.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&self.tmp, &self.dest)?;
+        let done = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.dest));
+        if let Err(e) = done {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(e);
+        }
         Ok(self.dest.clone())
     }
 }
@@ -63,7 +74,22 @@ impl Drop for AtomicFile {
 
 /// Writes a whole file atomically.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    stage(dest, bytes)?.commit()
+}
+
+/// Writes `bytes` under a temporary name; `commit` puts the file in place.
+pub fn stage(dest: &Path, bytes: &[u8]) -> io::Result<AtomicFile> {
     let mut f = AtomicFile::create(dest)?;
     f.write_all(bytes)?;
-    f.commit()
+    Ok(f)
+}
+
+/// Commits staged files in order; a failure names the file.
+pub fn commit_all(files: Vec<AtomicFile>) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
+    let mut done = Vec::with_capacity(files.len());
+    for f in files {
+        let dest = f.dest.clone();
+        done.push(f.commit().map_err(|e| (dest, e))?);
+    }
+    Ok(done)
 }

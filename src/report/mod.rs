@@ -1,7 +1,13 @@
-//! Output: CSV / JSON writers, thresholds. Libraries do not print; the CLI does.
+//! Output: CSV / JSON / HTML writers, thresholds, compare, merge. Libraries do not print; the CLI does.
 
 pub mod atomic;
+pub mod compare;
 pub mod fmt;
+pub mod html;
+pub mod merge;
+pub mod results;
 pub mod streams;
 pub mod summary;
+pub mod svg;
+pub mod table;
 pub mod thresholds;

@@ -11,7 +11,7 @@ use super::atomic::AtomicFile;
 use super::fmt::{push_f64, push_str, push_time, push_u64};
 use crate::engine::sink::{IntervalRecord, SessionRecord, Sinks};
 
-pub const SESSIONS_HEADER: &str = "replication,session_id,task_id,service,channel,priority,arrived_s,queued_s,queue_position,user,accepted_s,wait_s,ended_s,outcome,outcome_group,offers,ronas,transferred_to,failure_reason\n";
+pub const SESSIONS_HEADER: &str = "replication,session_id,task_id,service,channel,priority,arrived_s,queued_s,queue_position,user,accepted_s,wait_s,ended_s,outcome,outcome_group,offers,ronas,transferred_to,failure_reason,positions_told\n";
 pub const INTERVALS_HEADER: &str = "replication,service,interval_start_s,offered,queued,handled,abandoned,failed,service_level,mean_wait_s,wait_p90_s,mean_queue_length,max_queue_length,selectable_users,occupancy\n";
 
 struct Part {
@@ -140,6 +140,13 @@ impl Sinks for FileSinks {
         if let Some(f) = r.failure_reason {
             push_str(o, f);
         }
+        o.push(b',');
+        for (i, p) in r.positions_told.iter().enumerate() {
+            if i > 0 {
+                o.push(b';');
+            }
+            push_u64(o, *p as u64);
+        }
         o.push(b'\n');
         Self::write_row(&mut part.out, o, &mut self.error);
     }
@@ -175,17 +182,13 @@ impl Sinks for FileSinks {
     }
 }
 
-/// Joins part files behind `header` into an atomic file at `dest`; removes
-/// the parts.
+/// Joins part files behind `header` into a staged atomic file at `dest`.
 pub fn assemble(dest: &Path, header: &str, parts: &[PathBuf]) -> io::Result<AtomicFile> {
     let mut out = AtomicFile::create(dest)?;
     out.write_all(header.as_bytes())?;
     for p in parts {
         let mut f = File::open(p)?;
         io::copy(&mut f, out.writer())?;
-    }
-    for p in parts {
-        let _ = std::fs::remove_file(p);
     }
     Ok(out)
 }

@@ -1,11 +1,15 @@
 //! Thresholds (CI gates): `[service:]metric OP value`, e.g.
 //! `support:wait_p95_s<60`, `p_abandon<=0.05`, `*:failed==0`. k6-style sugar
 //! is normalised to that form: `p95(wait)<60s` -> `*:wait_p95_s<60`.
-//! Each is evaluated on the mean over replications after all results are in.
+//! Each is evaluated on the mean over replications after all results are in,
+//! or with a `@upper` / `@lower` suffix on the metric (`wait_p95_s@upper<60`)
+//! on that end of the 95 % confidence interval: a gate that holds only when
+//! the simulation is confident, not just lucky in its mean.
 
 use serde::Serialize;
 
 use crate::scenario::units::parse_duration;
+use crate::stats::ci::Estimate;
 use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,7 +29,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn symbol(self) -> &'static str {
+    pub fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -35,7 +39,7 @@ impl Op {
             Op::Ne => "!=",
         }
     }
-    fn holds(self, a: f64, b: f64) -> bool {
+    pub fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Op::Lt => a < b,
             Op::Le => a <= b,
@@ -47,6 +51,16 @@ impl Op {
     }
 }
 
+/// Which figure of a metric's estimate a threshold tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Mean,
+    /// mean + ci95
+    Upper,
+    /// mean - ci95
+    Lower,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
     /// The expression as the user wrote it.
@@ -54,20 +68,37 @@ pub struct Threshold {
     /// `*` for the tenant.
     pub service: String,
     pub metric: usize,
+    pub bound: Bound,
     pub op: Op,
     pub value: f64,
 }
 
 impl Threshold {
-    /// The normalised contract form.
+    /// The normalised contract form (re-parseable: `merge` re-evaluates it).
     pub fn expr(&self) -> String {
+        let bound = match self.bound {
+            Bound::Mean => "",
+            Bound::Upper => "@upper",
+            Bound::Lower => "@lower",
+        };
         format!(
-            "{}:{}{}{}",
+            "{}:{}{bound}{}{}",
             self.service,
             metric_name(self.metric),
             self.op.symbol(),
             super::fmt::num(self.value)
         )
+    }
+
+    /// The figure this threshold tests; NaN when undefined (no data, or no
+    /// confidence interval with a single replication).
+    pub fn observe(&self, est: Option<&Estimate>) -> f64 {
+        match (est, self.bound) {
+            (None, _) => f64::NAN,
+            (Some(e), Bound::Mean) => e.mean,
+            (Some(e), Bound::Upper) => e.mean + e.ci95,
+            (Some(e), Bound::Lower) => e.mean - e.ci95,
+        }
     }
 }
 
@@ -92,18 +123,17 @@ fn sugar(metric: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses a threshold of `run`; `services` are the valid service ids.
-pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
-    parse_in(src, services, false)
+/// The parts of `[service:]metric OP value`, before the value is interpreted.
+pub struct Parts<'a> {
+    pub service: &'a str,
+    pub metric: &'a str,
+    pub op: Op,
+    pub rhs: &'a str,
 }
 
-/// Parses a threshold of `load`: the contract's metrics plus the tenant-wide
-/// `LOAD_METRICS` (e.g. `decision_p99_us<1000`).
-pub fn parse_load(src: &str, services: &[&str]) -> Result<Threshold, String> {
-    parse_in(src, services, true)
-}
-
-fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
+/// Splits an expression at its comparison; `service` is `*` when absent and
+/// is checked against `services`.
+pub fn split<'a>(src: &'a str, services: &[&str]) -> Result<Parts<'a>, String> {
     let ops = [
         ("<=", Op::Le),
         (">=", Op::Ge),
@@ -132,20 +162,73 @@ fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, Strin
             services.join(", ")
         ));
     }
+    Ok(Parts {
+        service,
+        metric,
+        op,
+        rhs,
+    })
+}
+
+/// A metric name (or k6-style sugar such as `p95(wait)`) to its index.
+pub fn resolve_metric(src: &str, metric: &str) -> Result<usize, String> {
+    resolve_metric_in(src, metric, false)
+}
+
+/// As `resolve_metric`; with `load`, the tenant-wide `LOAD_METRICS` resolve
+/// too (indices `N_METRICS..`).
+fn resolve_metric_in(src: &str, metric: &str, load: bool) -> Result<usize, String> {
     let name = sugar(metric).unwrap_or(metric);
     let found = if load {
         any_metric_index(name)
     } else {
         metric_index(name)
     };
-    let metric = found.ok_or_else(|| {
+    found.ok_or_else(|| {
         let mut names = METRICS.join(", ");
         if load {
             names = format!("{names}, {}", LOAD_METRICS.join(", "));
         }
         format!("threshold `{src}`: unknown metric `{metric}`; expected one of {names}")
-    })?;
+    })
+}
+
+/// Parses a threshold of `run`; `services` are the valid service ids.
+pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, false)
+}
+
+/// Parses a threshold of `load`: the contract's metrics plus the tenant-wide
+/// `LOAD_METRICS` (e.g. `decision_p99_us<1000`).
+pub fn parse_load(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, true)
+}
+
+fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
+    let Parts {
+        service,
+        metric,
+        op,
+        rhs,
+    } = split(src, services)?;
+    let (metric, bound) = match metric.split_once('@') {
+        None => (metric, Bound::Mean),
+        Some((m, b)) => (
+            m.trim(),
+            match b.trim() {
+                "upper" => Bound::Upper,
+                "lower" => Bound::Lower,
+                other => {
+                    return Err(format!(
+                        "threshold `{src}`: unknown bound `@{other}`; expected `@upper` or `@lower` (the ends of the 95 % confidence interval), or none for the mean"
+                    ))
+                }
+            },
+        ),
+    };
+    let metric = resolve_metric_in(src, metric, load)?;
     if metric >= N_METRICS && service != "*" {
+        let name = metric_name(metric);
         return Err(format!(
             "threshold `{src}`: `{name}` is measured for the whole tenant only; write `*:{name}` or `{name}`"
         ));
@@ -170,6 +253,7 @@ fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, Strin
         source: src.to_string(),
         service: service.to_string(),
         metric,
+        bound,
         op,
         value,
     })
@@ -187,6 +271,13 @@ pub fn evaluate(t: &Threshold, observed: f64) -> Verdict {
         observed: defined.then_some(observed),
         ok: defined && t.op.holds(observed, t.value),
     }
+}
+
+/// Evaluates every threshold on a summary (`run` and `merge` both use this).
+pub fn evaluate_all(summary: &super::summary::Summary, ts: &[Threshold]) -> Vec<Verdict> {
+    ts.iter()
+        .map(|t| evaluate(t, t.observe(summary.get(&t.service, metric_name(t.metric)))))
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,5 +337,42 @@ mod tests {
         assert!(evaluate(&t, 59.0).ok);
         assert!(!evaluate(&t, 60.0).ok);
         assert!(!evaluate(&t, f64::NAN).ok);
+    }
+
+    #[test]
+    fn confidence_bounds() {
+        let est = Estimate {
+            mean: 50.0,
+            ci95: 15.0,
+            min: 30.0,
+            max: 70.0,
+            n: 4,
+        };
+        let upper = parse("wait_p95_s@upper<60", &[]).unwrap();
+        assert_eq!(upper.expr(), "*:wait_p95_s@upper<60");
+        assert_eq!(upper.observe(Some(&est)), 65.0);
+        assert!(!evaluate(&upper, upper.observe(Some(&est))).ok);
+        let mean = parse("wait_p95_s<60", &[]).unwrap();
+        assert!(evaluate(&mean, mean.observe(Some(&est))).ok);
+        let lower = parse("support:service_level@lower>=80%", &["support"]).unwrap();
+        assert_eq!(lower.expr(), "support:service_level@lower>=0.8");
+        let e = Estimate {
+            mean: 0.85,
+            ci95: 0.1,
+            ..est
+        };
+        assert!((lower.observe(Some(&e)) - 0.75).abs() < 1e-12);
+        // The normalised form parses back to the same threshold.
+        assert_eq!(parse(&upper.expr(), &[]).unwrap().expr(), upper.expr());
+        // One replication: no interval, the gate cannot hold.
+        let one = Estimate {
+            ci95: f64::NAN,
+            ..est
+        };
+        assert!(!evaluate(&upper, upper.observe(Some(&one))).ok);
+        assert!(parse("p95(wait)@upper<1m", &[]).unwrap().expr() == "*:wait_p95_s@upper<60");
+        assert!(parse("wait_p95_s@top<60", &[])
+            .unwrap_err()
+            .contains("unknown bound `@top`"));
     }
 }

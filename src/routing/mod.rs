@@ -4,23 +4,42 @@
 //! discrete-event engine, or the real-time load tester) calls it with the
 //! current time and an input, and collects the resulting `Action`s from
 //! `take_actions`. One algorithm, two drivers.
+//!
+//! Invariant kept between inputs: no selectable user matches a waiting task.
+//! So a new or returned task only needs users (`dispatch_task`), and a user who
+//! becomes selectable only needs tasks (`dispatch_user`, where priorities and
+//! weighted round robin decide among competing tasks).
 
 pub mod queue;
+mod users;
+mod wrr;
 
 use std::collections::BTreeSet;
 
-use crate::model::{Priority, Scenario, ServiceId, Time, UserId, UNLIMITED};
+use crate::model::{Presence, Priority, Scenario, ServiceId, Time, UserId};
 use queue::{Entry, ServiceQueue};
+pub use users::UserKey;
+use users::UserRoute;
+use wrr::Wrr;
+
+/// At most this many users ring at once for a broadcast task.
+pub const BROADCAST_WIDTH: usize = 10;
 
 /// What the router asks its driver to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Ring `user` with task `slot`; the driver answers with `accept` (or a
-    /// customer hang-up) later.
-    Offer { slot: u32, user: UserId },
-    /// The user is in after-call work until `until`; the driver calls
-    /// `acw_end` then.
+    /// Ring `user` with task `slot`. The driver answers with `accept`,
+    /// `decline` or `ring_timeout` carrying the same `round`.
+    Offer { slot: u32, user: UserId, round: u32 },
+    /// Stop ringing `user` (a broadcast was accepted by another user, or the
+    /// task left the queue).
+    Withdraw { slot: u32, user: UserId },
+    /// The user is in after-call work until `until`; call `acw_end` then.
     AcwUntil { user: UserId, until: Time },
+    /// The user is flagged RONA until `until`; call `rona_end` then.
+    RonaUntil { user: UserId, until: Time },
+    /// The task's distribution policy widens at `at`; call `policy_tick` then.
+    PolicyTimer { slot: u32, at: Time },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,14 +51,32 @@ pub enum TaskState {
     Connected,
 }
 
+/// Distribution type of Queue Task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistributionType {
+    /// Offer to one user at a time.
+    Direct,
+    /// Offer to up to 10 longest-idle users at once; first accept wins; no RONA.
+    Broadcast,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct TaskRoute {
     service: ServiceId,
     priority: Priority,
+    kind: DistributionType,
     enqueued_at: Time,
     seq: u64,
     state: TaskState,
+    /// Distribution rounds so far (each Waiting -> Ringing starts one).
+    round: u32,
+    ring: [UserId; BROADCAST_WIDTH],
+    n_ring: u8,
+    /// The connected user.
     user: UserId,
+    preferred: Option<u32>,
+    /// Index of the policy level in force.
+    level: u8,
 }
 
 impl Default for TaskRoute {
@@ -47,48 +84,43 @@ impl Default for TaskRoute {
         TaskRoute {
             service: 0,
             priority: Priority::Normal,
+            kind: DistributionType::Direct,
             enqueued_at: 0,
             seq: 0,
             state: TaskState::Idle,
+            round: 0,
+            ring: [0; BROADCAST_WIDTH],
+            n_ring: 0,
             user: 0,
+            preferred: None,
+            level: 0,
         }
     }
 }
 
-/// Ordering key of a selectable user within a service: fewest chats first,
-/// then longest idle, then the stable user index.
-type UserKey = (u32, Time, UserId);
-
-#[derive(Debug)]
-struct UserRoute {
-    services: Vec<ServiceId>,
-    capacity: u32,
-    load: u32,
-    ringing: bool,
-    acw_until: Time,
-    in_acw: bool,
-    /// When the user last became free of Nimbus work (ACW included).
-    idle_since: Time,
-    /// The key under which the user sits in its services' selectable sets.
-    key: Option<UserKey>,
-}
-
-impl UserRoute {
-    fn selectable(&self) -> bool {
-        !self.ringing && !self.in_acw && (self.capacity == UNLIMITED || self.load < self.capacity)
+impl TaskRoute {
+    fn rings(&self, user: UserId) -> bool {
+        self.ring[..self.n_ring as usize].contains(&user)
     }
 }
 
 struct ServiceRoute {
     queue: ServiceQueue,
     selectable: BTreeSet<UserKey>,
+    wrr: Wrr,
     acw: Time,
+    allow_busy_away: bool,
+    persistent_rona: bool,
+    rona_reset: Time,
+    /// Waiting time at which each policy level starts (empty: no policy).
+    policy_from: Vec<Time>,
 }
 
 pub struct Router {
     services: Vec<ServiceRoute>,
     users: Vec<UserRoute>,
     tasks: Vec<TaskRoute>,
+    preferred: Vec<Vec<UserId>>,
     next_seq: u64,
     actions: Vec<Action>,
 }
@@ -102,24 +134,21 @@ impl Router {
                 .map(|s| ServiceRoute {
                     queue: ServiceQueue::default(),
                     selectable: BTreeSet::new(),
+                    wrr: Wrr::new(s.priority_weights),
                     acw: s.acw,
+                    allow_busy_away: s.allow_busy_away,
+                    persistent_rona: s.persistent_rona,
+                    rona_reset: s.rona_reset,
+                    policy_from: s.policy.iter().map(|l| l.from).collect(),
                 })
                 .collect(),
             users: scn
                 .users
                 .iter()
-                .map(|u| UserRoute {
-                    services: u.services.clone(),
-                    capacity: u.capacity,
-                    load: 0,
-                    ringing: false,
-                    acw_until: 0,
-                    in_acw: false,
-                    idle_since: 0,
-                    key: None,
-                })
+                .map(|u| UserRoute::new(u, &scn.services))
                 .collect(),
             tasks: Vec::new(),
+            preferred: scn.preferred.clone(),
             next_seq: 0,
             actions: Vec::with_capacity(16),
         };
@@ -152,13 +181,50 @@ impl Router {
         self.services[service as usize].selectable.len() as u32
     }
 
+    /// The distribution round of a task (offers carry it).
+    pub fn round(&self, slot: u32) -> u32 {
+        self.tasks.get(slot as usize).map_or(0, |t| t.round)
+    }
+
     pub fn user_load(&self, user: UserId) -> u32 {
         self.users[user as usize].load
     }
 
-    /// Puts a task into a service's queue and distributes. Returns the task's
+    /// Whether the user could be offered a task of `service` right now.
+    pub fn is_selectable(&self, user: UserId, service: ServiceId) -> bool {
+        let u = &self.users[user as usize];
+        u.membership(service)
+            .is_some_and(|m| u.eligible(m, &self.services[service as usize]))
+    }
+
+    /// Members of a service that are signed in (not Offline) and active there.
+    pub fn active_members(&self, service: ServiceId) -> (u32, u32) {
+        let mut online = 0;
+        let mut selectable = 0;
+        for (i, u) in self.users.iter().enumerate() {
+            if let Some(m) = u.membership(service) {
+                if u.memberships[m].active && u.presence != Presence::Offline {
+                    online += 1;
+                }
+                if self.is_selectable(i as UserId, service) {
+                    selectable += 1;
+                }
+            }
+        }
+        (online, selectable)
+    }
+
+    /// Puts a task into a service's queue and distributes it. Returns its
     /// 1-based queue position at entry.
-    pub fn enqueue(&mut self, slot: u32, service: ServiceId, priority: Priority, now: Time) -> u32 {
+    pub fn enqueue(
+        &mut self,
+        slot: u32,
+        service: ServiceId,
+        priority: Priority,
+        kind: DistributionType,
+        preferred: Option<u32>,
+        now: Time,
+    ) -> u32 {
         if self.tasks.len() <= slot as usize {
             self.tasks.resize(slot as usize + 1, TaskRoute::default());
         }
@@ -167,15 +233,18 @@ impl Router {
         self.tasks[slot as usize] = TaskRoute {
             service,
             priority,
+            kind,
             enqueued_at: now,
             seq,
             state: TaskState::Waiting,
-            user: 0,
+            preferred,
+            ..TaskRoute::default()
         };
         let pos = self.services[service as usize]
             .queue
             .push(slot, seq, priority);
-        self.dispatch_service(service);
+        self.schedule_policy(slot, now);
+        self.dispatch_task(slot);
         pos
     }
 
@@ -189,49 +258,125 @@ impl Router {
         Some(
             self.services[t.service as usize]
                 .queue
-                .position(t.priority, t.seq, |e| Self::entry_live(tasks, e)),
+                .position(t.priority, t.seq, |e| entry_live(tasks, e)),
         )
     }
 
-    /// The customer left (or the workflow cancelled the task): removes it from
-    /// the queue and releases a ringing user. Returns the state it was in.
+    /// Changes a queued task's priority (Distribution Priority); it keeps its
+    /// place in time order within the new level.
+    pub fn set_priority(&mut self, slot: u32, priority: Priority) {
+        let Some(t) = self.tasks.get_mut(slot as usize) else {
+            return;
+        };
+        if !matches!(t.state, TaskState::Waiting | TaskState::Ringing) || t.priority == priority {
+            if t.state == TaskState::Idle {
+                t.priority = priority;
+            }
+            return;
+        }
+        let old = t.priority;
+        t.priority = priority;
+        let (service, seq) = (t.service, t.seq);
+        let q = &mut self.services[service as usize].queue;
+        q.remove(old);
+        q.insert_by_seq(slot, seq, priority);
+    }
+
+    /// The customer left or the workflow cancelled the task: removes it from
+    /// the queue and releases ringing users. Returns the state it was in.
     pub fn remove(&mut self, slot: u32, _now: Time) -> TaskState {
         let Some(t) = self.tasks.get_mut(slot as usize) else {
             return TaskState::Idle;
         };
         let prev = t.state;
-        match prev {
-            TaskState::Waiting | TaskState::Ringing => {
-                t.state = TaskState::Idle;
-                let (service, priority, user) = (t.service, t.priority, t.user);
-                self.services[service as usize].queue.remove(priority);
-                if prev == TaskState::Ringing {
-                    self.users[user as usize].ringing = false;
-                    self.refresh_user(user);
-                    self.dispatch_user(user);
-                }
+        if matches!(prev, TaskState::Waiting | TaskState::Ringing) {
+            t.state = TaskState::Idle;
+            let (service, priority) = (t.service, t.priority);
+            self.services[service as usize].queue.remove(priority);
+            if prev == TaskState::Ringing {
+                self.release_ring(slot, None);
             }
-            TaskState::Connected | TaskState::Idle => {}
         }
         prev
     }
 
     /// The offered user accepts. Returns false (and changes nothing) when the
     /// offer no longer stands.
-    pub fn accept(&mut self, slot: u32, user: UserId, _now: Time) -> bool {
-        let Some(t) = self.tasks.get_mut(slot as usize) else {
-            return false;
-        };
-        if t.state != TaskState::Ringing || t.user != user {
+    pub fn accept(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
+        if !self.offer_stands(slot, user, round) {
             return false;
         }
+        let t = &mut self.tasks[slot as usize];
         t.state = TaskState::Connected;
-        let (service, priority) = (t.service, t.priority);
+        t.user = user;
+        let (service, priority, n_ring) = (t.service, t.priority, t.n_ring);
+        t.n_ring = 0;
         self.services[service as usize].queue.remove(priority);
+        if n_ring > 1 {
+            // Broadcast: the others stop ringing.
+            self.tasks[slot as usize].n_ring = n_ring;
+            self.release_ring(slot, Some(user));
+        }
         let u = &mut self.users[user as usize];
         u.ringing = false;
         u.load += 1;
+        let _ = now;
         self.refresh_user(user);
+        self.dispatch_user(user);
+        true
+    }
+
+    /// The user declined: the task goes back to its place in the queue.
+    pub fn decline(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
+        self.unanswered(slot, user, round, now, false)
+    }
+
+    /// The user let it ring until the ring timeout: as a decline, plus
+    /// persistent RONA when the service has it (direct distribution only).
+    pub fn ring_timeout(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
+        self.unanswered(slot, user, round, now, true)
+    }
+
+    fn unanswered(
+        &mut self,
+        slot: u32,
+        user: UserId,
+        round: u32,
+        now: Time,
+        timeout: bool,
+    ) -> bool {
+        if !self.offer_stands(slot, user, round) {
+            return false;
+        }
+        let t = &mut self.tasks[slot as usize];
+        let (service, kind) = (t.service, t.kind);
+        let n = t.n_ring as usize;
+        if let Some(i) = t.ring[..n].iter().position(|&x| x == user) {
+            t.ring[i] = t.ring[n - 1];
+            t.n_ring -= 1;
+        }
+        let back_to_queue = t.n_ring == 0;
+        if back_to_queue {
+            t.state = TaskState::Waiting;
+        }
+        let svc = &self.services[service as usize];
+        let rona = timeout && kind == DistributionType::Direct && svc.persistent_rona;
+        let until = now + svc.rona_reset;
+        let u = &mut self.users[user as usize];
+        u.ringing = false;
+        // Ringing is Nimbus work: the user's idle time starts again.
+        if u.load == 0 {
+            u.idle_since = now;
+        }
+        if rona {
+            u.rona_until = until;
+            u.in_rona = true;
+            self.actions.push(Action::RonaUntil { user, until });
+        }
+        self.refresh_user(user);
+        if back_to_queue {
+            self.dispatch_task(slot);
+        }
         self.dispatch_user(user);
         true
     }
@@ -273,85 +418,253 @@ impl Router {
         true
     }
 
-    fn entry_live(tasks: &[TaskRoute], e: Entry) -> bool {
-        let t = &tasks[e.slot as usize];
-        t.seq == e.seq && matches!(t.state, TaskState::Waiting | TaskState::Ringing)
+    /// The RONA flag's reset time came; returns whether it was cleared.
+    pub fn rona_end(&mut self, user: UserId, now: Time) -> bool {
+        let u = &mut self.users[user as usize];
+        if !u.in_rona || now < u.rona_until {
+            return false;
+        }
+        u.in_rona = false;
+        self.refresh_user(user);
+        self.dispatch_user(user);
+        true
+    }
+
+    /// Teams presence changed.
+    pub fn set_presence(&mut self, user: UserId, presence: Presence, _now: Time) {
+        self.users[user as usize].presence = presence;
+        self.refresh_user(user);
+        self.dispatch_user(user);
+    }
+
+    /// An audio/video call started or ended (calls block, chats do not).
+    pub fn set_in_call(&mut self, user: UserId, in_call: bool, _now: Time) {
+        self.users[user as usize].in_call = in_call;
+        self.refresh_user(user);
+        self.dispatch_user(user);
+    }
+
+    /// The task's policy level changed: more users may match now.
+    pub fn policy_tick(&mut self, slot: u32, now: Time) {
+        let Some(t) = self.tasks.get(slot as usize) else {
+            return;
+        };
+        if !matches!(t.state, TaskState::Waiting | TaskState::Ringing) {
+            return;
+        }
+        self.schedule_policy(slot, now);
+        self.dispatch_task(slot);
+    }
+
+    fn schedule_policy(&mut self, slot: u32, now: Time) {
+        let t = &mut self.tasks[slot as usize];
+        let from = &self.services[t.service as usize].policy_from;
+        let waited = now - t.enqueued_at;
+        let level = from.iter().rposition(|&f| f <= waited).unwrap_or(0);
+        t.level = level as u8;
+        if let Some(&next) = from.get(level + 1) {
+            self.actions.push(Action::PolicyTimer {
+                slot,
+                at: t.enqueued_at + next,
+            });
+        }
+    }
+
+    fn offer_stands(&self, slot: u32, user: UserId, round: u32) -> bool {
+        self.tasks
+            .get(slot as usize)
+            .is_some_and(|t| t.state == TaskState::Ringing && t.round == round && t.rings(user))
+    }
+
+    /// Stops every ring of a task except `keep`'s.
+    fn release_ring(&mut self, slot: u32, keep: Option<UserId>) {
+        let t = &mut self.tasks[slot as usize];
+        let n = t.n_ring as usize;
+        let ring = t.ring;
+        t.n_ring = 0;
+        for &u in &ring[..n] {
+            if Some(u) == keep {
+                continue;
+            }
+            self.actions.push(Action::Withdraw { slot, user: u });
+            let ur = &mut self.users[u as usize];
+            ur.ringing = false;
+            self.refresh_user(u);
+        }
+        for &u in &ring[..n] {
+            if Some(u) != keep {
+                self.dispatch_user(u);
+            }
+        }
     }
 
     /// Re-files a user in its services' selectable sets after a change.
     fn refresh_user(&mut self, user: UserId) {
         let u = &mut self.users[user as usize];
-        let new_key = u.selectable().then_some((u.load, u.idle_since, user));
-        if new_key == u.key {
-            return;
-        }
-        let old = std::mem::replace(&mut u.key, new_key);
-        for &s in &u.services {
-            let set = &mut self.services[s as usize].selectable;
-            if let Some(k) = old {
-                set.remove(&k);
+        let free = u.free();
+        for m in 0..u.memberships.len() {
+            if !free && u.memberships[m].key.is_none() {
+                continue; // stays out of the set
+            }
+            let svc = &mut self.services[u.memberships[m].service as usize];
+            let new_key = (free && u.eligible_in(m, svc)).then(|| u.key(m, user));
+            let ms = &mut u.memberships[m];
+            if new_key == ms.key {
+                continue;
+            }
+            if let Some(k) = ms.key {
+                svc.selectable.remove(&k);
             }
             if let Some(k) = new_key {
-                set.insert(k);
+                svc.selectable.insert(k);
             }
+            ms.key = new_key;
         }
     }
 
-    fn offer(&mut self, slot: u32, user: UserId) {
+    fn offer(&mut self, slot: u32, users: &[UserId]) {
         let t = &mut self.tasks[slot as usize];
         t.state = TaskState::Ringing;
-        t.user = user;
-        self.users[user as usize].ringing = true;
-        self.refresh_user(user);
-        self.actions.push(Action::Offer { slot, user });
+        t.round += 1;
+        t.n_ring = users.len() as u8;
+        t.ring[..users.len()].copy_from_slice(users);
+        let round = t.round;
+        for &user in users {
+            self.users[user as usize].ringing = true;
+            self.refresh_user(user);
+            self.actions.push(Action::Offer { slot, user, round });
+        }
     }
 
-    /// Offers waiting tasks of a service to its selectable users, best task
-    /// to best user, until one side runs out.
-    fn dispatch_service(&mut self, service: ServiceId) {
-        loop {
-            let Some(&(_, _, user)) = self.services[service as usize].selectable.first() else {
-                return;
-            };
-            let tasks = &self.tasks;
-            let next = self.services[service as usize].queue.first_where(
-                |e| Self::entry_live(tasks, e),
-                |e| tasks[e.slot as usize].state == TaskState::Waiting,
-            );
-            let Some(e) = next else { return };
-            self.offer(e.slot, user);
+    /// Whether `user` matches the task's current policy level.
+    fn matches(&self, slot: u32, user: UserId) -> bool {
+        let t = &self.tasks[slot as usize];
+        let u = &self.users[user as usize];
+        u.membership(t.service)
+            .is_some_and(|m| u.memberships[m].min_level <= t.level)
+    }
+
+    /// Offers a waiting task to the best matching selectable users of its
+    /// service: preferred users first (by rank), then the service's order.
+    fn dispatch_task(&mut self, slot: u32) {
+        let t = &self.tasks[slot as usize];
+        if t.state != TaskState::Waiting {
+            return;
+        }
+        let (service, preferred) = (t.service, t.preferred);
+        let width = match t.kind {
+            DistributionType::Direct => 1,
+            DistributionType::Broadcast => BROADCAST_WIDTH,
+        };
+        let mut chosen = [0 as UserId; BROADCAST_WIDTH];
+        let mut n = 0;
+        if let Some(p) = preferred {
+            for &u in &self.preferred[p as usize] {
+                if n < width && self.is_selectable(u, service) && self.matches(slot, u) {
+                    chosen[n] = u;
+                    n += 1;
+                }
+            }
+        }
+        if n < width {
+            for &(_, u) in &self.services[service as usize].selectable {
+                if chosen[..n].contains(&u) || !self.matches(slot, u) {
+                    continue;
+                }
+                chosen[n] = u;
+                n += 1;
+                if n == width {
+                    break;
+                }
+            }
+        }
+        if n > 0 {
+            self.offer(slot, &chosen[..n]);
         }
     }
 
     /// Offers a newly selectable user the best waiting task among all of its
-    /// services: highest priority, then longest waiting.
+    /// services: within a service Strict first, the middle levels by weighted
+    /// round robin, NothingElse only when nothing else waits; across services
+    /// the highest priority, then the longest waiting.
     fn dispatch_user(&mut self, user: UserId) {
-        if !self.users[user as usize].selectable() {
-            return;
-        }
-        let mut best: Option<(Priority, Time, u64, u32)> = None;
-        for i in 0..self.users[user as usize].services.len() {
-            let s = self.users[user as usize].services[i];
-            let tasks = &self.tasks;
-            let q = &mut self.services[s as usize].queue;
-            if q.is_empty() {
+        let n = self.users[user as usize].memberships.len();
+        let mut best: Option<(Priority, Time, u64, ServiceId, u8)> = None;
+        for m in 0..n {
+            let u = &self.users[user as usize];
+            let ms = &u.memberships[m];
+            let (s, min_level) = (ms.service, ms.min_level);
+            if !u.eligible(m, &self.services[s as usize]) {
                 continue;
             }
-            if let Some(e) = q.first_where(
-                |e| Self::entry_live(tasks, e),
-                |e| tasks[e.slot as usize].state == TaskState::Waiting,
-            ) {
-                let t = &tasks[e.slot as usize];
-                let key = (t.priority, t.enqueued_at, t.seq, e.slot);
-                if best.is_none_or(|b| key < b) {
-                    best = Some(key);
-                }
+            // With one candidate service the pick is final: no need to peek.
+            let commit = n == 1;
+            let Some(slot) = self.pick_for_user(s, min_level, commit) else {
+                continue;
+            };
+            if commit {
+                self.offer(slot, &[user]);
+                return;
+            }
+            let t = &self.tasks[slot as usize];
+            let key = (t.priority, t.enqueued_at, t.seq, s, min_level);
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
             }
         }
-        if let Some((_, _, _, slot)) = best {
-            self.offer(slot, user);
+        if let Some((_, _, _, s, min_level)) = best {
+            // Commit the round-robin step of the chosen service.
+            let slot = self
+                .pick_for_user(s, min_level, true)
+                .expect("the same pick as the peek");
+            // A user rings for one task at a time: one offer is enough.
+            self.offer(slot, &[user]);
         }
     }
+
+    /// The task a user (qualifying from policy level `min_level` on) would
+    /// get from service `s`; `commit` advances the round robin.
+    fn pick_for_user(&mut self, s: ServiceId, min_level: u8, commit: bool) -> Option<u32> {
+        let svc = &mut self.services[s as usize];
+        if svc.queue.is_empty() {
+            return None;
+        }
+        let tasks = &self.tasks;
+        let live = |e: Entry| entry_live(tasks, e);
+        let wanted = |e: Entry| {
+            let t = &tasks[e.slot as usize];
+            t.state == TaskState::Waiting && min_level <= t.level
+        };
+        // Strict is always first.
+        if let Some(e) = svc.queue.first_in_level(0, live, wanted) {
+            return Some(e.slot);
+        }
+        let mut heads = [None; 7];
+        let mut mask = 0u8;
+        for (i, h) in heads.iter_mut().enumerate() {
+            *h = svc.queue.first_in_level(i + 1, live, wanted);
+            if h.is_some() {
+                mask |= 1 << i;
+            }
+        }
+        if mask != 0 {
+            let i = if commit {
+                svc.wrr.pick(mask)
+            } else {
+                svc.wrr.peek(mask)
+            };
+            return heads[i].map(|e| e.slot);
+        }
+        // NothingElse: only when nothing else this user could take waits.
+        svc.queue.first_in_level(8, live, wanted).map(|e| e.slot)
+    }
+}
+
+fn entry_live(tasks: &[TaskRoute], e: Entry) -> bool {
+    let t = &tasks[e.slot as usize];
+    t.seq == e.seq
+        && t.priority.index() == e.level as usize
+        && matches!(t.state, TaskState::Waiting | TaskState::Ringing)
 }
 
 #[cfg(test)]

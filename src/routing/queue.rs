@@ -9,6 +9,9 @@ use crate::model::priority::{Priority, LEVELS};
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
     pub slot: u32,
+    /// Priority level the entry was filed under: a task whose priority
+    /// changed leaves a dead entry in its old level.
+    pub level: u8,
     pub seq: u64,
 }
 
@@ -25,10 +28,33 @@ impl ServiceQueue {
     /// first, then earlier enqueue time).
     pub fn push(&mut self, slot: u32, seq: u64, p: Priority) -> u32 {
         let l = p.index();
-        self.levels[l].push_back(Entry { slot, seq });
+        self.levels[l].push_back(Entry {
+            slot,
+            level: l as u8,
+            seq,
+        });
         self.live[l] += 1;
         self.total += 1;
         self.live[..=l].iter().sum()
+    }
+
+    /// Re-files a task whose priority changed: it keeps its place in enqueue
+    /// order (entries are sorted by `seq`) within the new level. The entry in
+    /// the old level dies with the caller's state change.
+    pub fn insert_by_seq(&mut self, slot: u32, seq: u64, p: Priority) {
+        let l = p.index();
+        let q = &mut self.levels[l];
+        let at = q.partition_point(|e| e.seq < seq);
+        q.insert(
+            at,
+            Entry {
+                slot,
+                level: l as u8,
+                seq,
+            },
+        );
+        self.live[l] += 1;
+        self.total += 1;
     }
 
     /// Notes that a queued task left (accepted, hung up, cancelled); its entry
@@ -61,30 +87,25 @@ impl ServiceQueue {
         self.total == 0
     }
 
-    /// The first task, in priority then FIFO order, for which `pick` returns
-    /// true. `is_live` says whether an entry still stands; dead entries at the
-    /// front of a level are dropped on the way.
-    pub fn first_where(
+    /// The first live entry of level `l` for which `pick` returns true; dead
+    /// entries at the front are dropped on the way.
+    pub fn first_in_level(
         &mut self,
+        l: usize,
         is_live: impl Fn(Entry) -> bool,
-        mut pick: impl FnMut(Entry) -> bool,
+        pick: impl Fn(Entry) -> bool,
     ) -> Option<Entry> {
-        for l in 0..LEVELS {
-            if self.live[l] == 0 {
-                self.levels[l].clear();
-                continue;
-            }
-            let q = &mut self.levels[l];
-            while let Some(&e) = q.front() {
-                if is_live(e) {
-                    break;
-                }
-                q.pop_front();
-            }
-            if let Some(e) = q.iter().copied().find(|&e| is_live(e) && pick(e)) {
-                return Some(e);
-            }
+        if self.live[l] == 0 {
+            self.levels[l].clear();
+            return None;
         }
-        None
+        let q = &mut self.levels[l];
+        while let Some(&e) = q.front() {
+            if is_live(e) {
+                break;
+            }
+            q.pop_front();
+        }
+        q.iter().copied().find(|&e| is_live(e) && pick(e))
     }
 }

@@ -64,30 +64,39 @@ fn offers(r: &mut Router) -> Vec<(u32, UserId)> {
     r.take_actions(&mut buf);
     buf.iter()
         .filter_map(|a| match *a {
-            Action::Offer { slot, user } => Some((slot, user)),
+            Action::Offer { slot, user, .. } => Some((slot, user)),
             _ => None,
         })
         .collect()
+}
+
+fn enq(r: &mut Router, slot: u32, service: ServiceId, p: Priority, now: Time) -> u32 {
+    r.enqueue(slot, service, p, DistributionType::Direct, None, now)
+}
+
+fn acc(r: &mut Router, slot: u32, user: UserId, now: Time) -> bool {
+    let round = r.round(slot);
+    r.accept(slot, user, round, now)
 }
 
 #[test]
 fn longest_idle_user_first() {
     let scn = scenario(3, false, "0s");
     let mut r = Router::new(&scn);
-    r.enqueue(1, 0, Priority::Normal, 0);
-    r.enqueue(2, 0, Priority::Normal, 0);
+    enq(&mut r, 1, 0, Priority::Normal, 0);
+    enq(&mut r, 2, 0, Priority::Normal, 0);
     assert_eq!(
         offers(&mut r),
         vec![(1, 0), (2, 1)],
         "ties end on the user index"
     );
-    assert!(r.accept(1, 0, 0));
-    assert!(r.accept(2, 1, 0));
+    assert!(acc(&mut r, 1, 0, 0));
+    assert!(acc(&mut r, 2, 1, 0));
     r.finish(2, 5); // agent 1 idle since 5
     r.finish(1, 10); // agent 0 idle since 10
     offers(&mut r);
     for (slot, t) in [(3, 20), (4, 21), (5, 22)] {
-        r.enqueue(slot, 0, Priority::Normal, t);
+        enq(&mut r, slot, 0, Priority::Normal, t);
     }
     // agent 2 idle since 0, agent 1 since 5, agent 0 since 10.
     assert_eq!(offers(&mut r), vec![(3, 2), (4, 1), (5, 0)]);
@@ -97,16 +106,16 @@ fn longest_idle_user_first() {
 fn priority_then_fifo_and_positions() {
     let scn = scenario(1, false, "0s");
     let mut r = Router::new(&scn);
-    r.enqueue(0, 0, Priority::Normal, 0);
+    enq(&mut r, 0, 0, Priority::Normal, 0);
     assert_eq!(offers(&mut r), vec![(0, 0)]);
-    assert!(r.accept(0, 0, 0));
+    assert!(acc(&mut r, 0, 0, 0));
     // The only user is busy: these wait.
     let p = [
-        r.enqueue(1, 0, Priority::Low, 1),
-        r.enqueue(2, 0, Priority::Normal, 2),
-        r.enqueue(3, 0, Priority::High, 3),
-        r.enqueue(4, 0, Priority::Normal, 4),
-        r.enqueue(5, 0, Priority::Strict, 5),
+        enq(&mut r, 1, 0, Priority::Low, 1),
+        enq(&mut r, 2, 0, Priority::Normal, 2),
+        enq(&mut r, 3, 0, Priority::High, 3),
+        enq(&mut r, 4, 0, Priority::Normal, 4),
+        enq(&mut r, 5, 0, Priority::Strict, 5),
     ];
     assert_eq!(
         p,
@@ -122,7 +131,7 @@ fn priority_then_fifo_and_positions() {
         let o = offers(&mut r);
         assert_eq!(o.len(), 1);
         current = o[0].0;
-        assert!(r.accept(current, 0, t));
+        assert!(acc(&mut r, current, 0, t));
         order.push(current);
     }
     assert_eq!(order, vec![5, 3, 2, 4, 1]);
@@ -132,13 +141,16 @@ fn priority_then_fifo_and_positions() {
 fn hangup_while_ringing_frees_the_user() {
     let scn = scenario(1, false, "0s");
     let mut r = Router::new(&scn);
-    r.enqueue(0, 0, Priority::Normal, 0);
-    r.enqueue(1, 0, Priority::Normal, 0);
+    enq(&mut r, 0, 0, Priority::Normal, 0);
+    enq(&mut r, 1, 0, Priority::Normal, 0);
     assert_eq!(offers(&mut r), vec![(0, 0)]);
     assert_eq!(r.remove(0, 3), TaskState::Ringing);
     assert_eq!(offers(&mut r), vec![(1, 0)], "the next task rings at once");
-    assert!(!r.accept(0, 0, 4), "a withdrawn offer cannot be accepted");
-    assert!(r.accept(1, 0, 4));
+    assert!(
+        !acc(&mut r, 0, 0, 4),
+        "a withdrawn offer cannot be accepted"
+    );
+    assert!(acc(&mut r, 1, 0, 4));
     assert_eq!(r.queue_len(0), 0);
 }
 
@@ -146,10 +158,10 @@ fn hangup_while_ringing_frees_the_user() {
 fn acw_blocks_the_user_until_it_ends() {
     let scn = scenario(1, false, "20s");
     let mut r = Router::new(&scn);
-    r.enqueue(0, 0, Priority::Normal, 0);
+    enq(&mut r, 0, 0, Priority::Normal, 0);
     offers(&mut r);
-    assert!(r.accept(0, 0, 0));
-    r.enqueue(1, 0, Priority::Normal, 1);
+    assert!(acc(&mut r, 0, 0, 0));
+    enq(&mut r, 1, 0, Priority::Normal, 1);
     r.finish(0, 10);
     let mut buf = Vec::new();
     r.take_actions(&mut buf);
@@ -171,15 +183,15 @@ fn acw_blocks_the_user_until_it_ends() {
 fn a_shared_user_gets_the_best_task_of_all_its_services() {
     let scn = scenario(1, true, "0s");
     let mut r = Router::new(&scn);
-    r.enqueue(0, 0, Priority::Normal, 0);
+    enq(&mut r, 0, 0, Priority::Normal, 0);
     offers(&mut r);
-    assert!(r.accept(0, 0, 0));
-    r.enqueue(1, 0, Priority::Normal, 1); // support, waiting longest
-    r.enqueue(2, 1, Priority::Normal, 2); // sales
-    r.enqueue(3, 1, Priority::High, 3); // sales, higher priority
+    assert!(acc(&mut r, 0, 0, 0));
+    enq(&mut r, 1, 0, Priority::Normal, 1); // support, waiting longest
+    enq(&mut r, 2, 1, Priority::Normal, 2); // sales
+    enq(&mut r, 3, 1, Priority::High, 3); // sales, higher priority
     r.finish(0, 10);
     assert_eq!(offers(&mut r), vec![(3, 0)], "priority first");
-    assert!(r.accept(3, 0, 10));
+    assert!(acc(&mut r, 3, 0, 10));
     r.finish(3, 20);
     assert_eq!(
         offers(&mut r),

@@ -157,6 +157,23 @@ impl DistSpec {
         }
     }
 
+    /// The distribution's mean in seconds: exact from the parameters, the
+    /// sample mean for an empirical file (`base` as in `compile`). Planning
+    /// (Erlang seeds of `staff`) needs it; the engine never does.
+    pub fn mean_secs(&self, base: &Path) -> Result<f64, String> {
+        Ok(match self {
+            DistSpec::Constant(t) => to_secs_f64(*t),
+            DistSpec::Exponential { mean }
+            | DistSpec::LogNormal { mean, .. }
+            | DistSpec::Gamma { mean, .. } => to_secs_f64(*mean),
+            DistSpec::Uniform { min, max } => (to_secs_f64(*min) + to_secs_f64(*max)) / 2.0,
+            DistSpec::Empirical { file, column } => {
+                let v = load_empirical(&base.join(file), column.as_deref())?;
+                v.iter().map(|t| to_secs_f64(*t)).sum::<f64>() / v.len() as f64
+            }
+        })
+    }
+
     /// Compiles the spec into a sampler; `base` is the scenario's folder, for
     /// empirical files given by relative path.
     pub fn compile(&self, base: &Path) -> Result<Dist, String> {
@@ -286,6 +303,17 @@ impl Dist {
         }
     }
 
+    /// Whether a draw can be 0 (a step that may take no time).
+    pub fn can_be_zero(&self) -> bool {
+        match self {
+            Dist::Constant(t) => *t == 0,
+            Dist::Uniform { min, .. } => *min == 0,
+            Dist::Empirical(v) => v.contains(&0),
+            // Continuous distributions are 0 with probability 0.
+            _ => false,
+        }
+    }
+
     pub fn is_zero(&self) -> bool {
         matches!(self, Dist::Constant(0))
     }
@@ -340,6 +368,28 @@ mod tests {
             let mean: f64 = (0..n).map(|_| to_secs_f64(d.sample(&mut rng))).sum::<f64>() / n as f64;
             assert!((mean - want).abs() / want < 0.01, "{s}: mean {mean}");
         }
+    }
+
+    #[test]
+    fn means() {
+        let base = Path::new(".");
+        for (s, want) in [
+            ("\"30s\"", 30.0),
+            ("{ dist = \"exponential\", mean = \"60s\" }", 60.0),
+            ("{ dist = \"lognormal\", mean = \"8s\", sd = \"4s\" }", 8.0),
+            ("{ dist = \"uniform\", min = \"5s\", max = \"15s\" }", 10.0),
+            ("{ dist = \"gamma\", shape = 2.0, mean = \"1m\" }", 60.0),
+        ] {
+            assert_eq!(spec(s).unwrap().mean_secs(base).unwrap(), want, "{s}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("h.csv"), "handle_s\n10\n20\n60\n").unwrap();
+        let e = DistSpec::Empirical {
+            file: "h.csv".into(),
+            column: None,
+        };
+        assert_eq!(e.mean_secs(dir.path()).unwrap(), 30.0);
+        assert!(e.mean_secs(Path::new("/nonexistent")).is_err());
     }
 
     #[test]

@@ -34,24 +34,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
 /// As `load`, with the text already in hand (`path` names it in errors and
 /// anchors relative file references).
 pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Loaded, ScenarioError> {
-    let raw: raw::RawScenario = if sets.is_empty() {
-        toml::from_str(text).map_err(|e| ScenarioError::from_toml(path, text, &e))?
-    } else {
-        let mut doc: toml::Table =
-            toml::from_str(text).map_err(|e| ScenarioError::from_toml(path, text, &e))?;
-        for s in sets {
-            let (k, v) = overrides::split_assignment(s)
-                .map_err(|m| ScenarioError::single(path, "--set", m))?;
-            overrides::apply(&mut doc, k, overrides::parse_value(v))
-                .map_err(|m| ScenarioError::single(path, "--set", m))?;
-        }
-        // Spans are lost once the document was edited: name the key instead.
-        toml::Value::Table(doc)
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                ScenarioError::single(path, "after --set", e.message().trim().to_string())
-            })?
-    };
+    let raw = parse_raw(path, text, sets)?;
     let mut hasher = Sha256::new();
     hasher.update(text.as_bytes());
     for s in sets {
@@ -69,4 +52,38 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Loaded, Scen
         .unwrap_or_else(|| "scenario".into());
     let base = path.parent().unwrap_or(Path::new("."));
     build::build(path, base, &name, hash, raw)
+}
+
+/// The scenario as written, with `--set` overrides applied, before
+/// validation: for callers that need the file's notation (e.g. the
+/// distribution specs `staff` takes means from).
+pub fn parse_raw(
+    path: &Path,
+    text: &str,
+    sets: &[String],
+) -> Result<raw::RawScenario, ScenarioError> {
+    // The file as written is checked first, so its own mistakes get line numbers.
+    let raw: raw::RawScenario =
+        toml::from_str(text).map_err(|e| ScenarioError::from_toml(path, text, &e))?;
+    if sets.is_empty() {
+        return Ok(raw);
+    }
+    let mut doc: toml::Table =
+        toml::from_str(text).map_err(|e| ScenarioError::from_toml(path, text, &e))?;
+    for s in sets {
+        let (k, v) =
+            overrides::split_assignment(s).map_err(|m| ScenarioError::single(path, "--set", m))?;
+        overrides::apply(&mut doc, k, overrides::parse_value(v))
+            .map_err(|m| ScenarioError::single(path, "--set", m))?;
+    }
+    // Spans are lost once the document was edited: name the overrides.
+    toml::Value::Table(doc)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            ScenarioError::single(
+                path,
+                format!("after --set {}", sets.join(" --set ")),
+                e.message().trim().to_string(),
+            )
+        })
 }

@@ -9,17 +9,30 @@ use super::dist::DistSpec;
 use super::units::{parse_duration, parse_rate};
 use crate::model::Time;
 
+/// Accepts a string; any other type is refused with `.0` as the expectation.
+struct StrVisitor(&'static str);
+
+impl serde::de::Visitor<'_> for StrVisitor {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
 /// A duration string ("30s").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Dur(pub Time);
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d).map_err(|_| {
-            serde::de::Error::custom(
-                "expected a duration string such as \"30s\", \"5m\" or \"1h30m\"",
-            )
-        })?;
+        // serde's own errors (missing field) pass through; a wrong type says
+        // what would be right.
+        let s = d.deserialize_any(StrVisitor(
+            "a duration string such as \"30s\", \"5m\" or \"1h30m\"",
+        ))?;
         parse_duration(&s)
             .map(Dur)
             .map_err(serde::de::Error::custom)
@@ -32,9 +45,7 @@ pub struct Rate(pub f64);
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected a rate string such as \"1080/h\" or \"0.3/s\"")
-        })?;
+        let s = d.deserialize_any(StrVisitor("a rate string such as \"1080/h\" or \"0.3/s\""))?;
         parse_rate(&s).map(Rate).map_err(serde::de::Error::custom)
     }
 }
@@ -73,7 +84,53 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflows: BTreeMap<String, RawWorkflow>,
     #[serde(default)]
+    pub calendars: BTreeMap<String, RawCalendar>,
+    #[serde(default)]
+    pub revisions: Vec<RawRevision>,
+    #[serde(default)]
     pub thresholds: Vec<RawThreshold>,
+}
+
+/// `[[revisions]]`: a workflow edited afterwards.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRevision {
+    /// Time from the start of the measured window.
+    pub at: Dur,
+    pub service: String,
+    pub workflow: String,
+}
+
+/// A weekly window: `{ days = ["mon", "tue"], from = "08:00", to = "16:00" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub days: Vec<String>,
+    pub from: String,
+    pub to: String,
+}
+
+/// A dated period: `{ date = "2026-12-25" }` (the whole day) or
+/// `{ from = "2026-12-31T12:00", to = "2027-01-01T00:00" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPeriod {
+    pub date: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Special periods only: 1..=4 (Special1 .. Special4).
+    pub kind: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    #[serde(default)]
+    pub open: Vec<RawWindow>,
+    #[serde(default)]
+    pub holidays: Vec<RawPeriod>,
+    #[serde(default)]
+    pub special: Vec<RawPeriod>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +166,69 @@ pub struct RawService {
     pub acw: Option<Dur>,
     pub default_priority: Option<String>,
     pub whatsapp_region: Option<String>,
+    pub distribution_order: Option<String>,
+    #[serde(default)]
+    pub policy: Vec<RawPolicyLevel>,
+    pub allow_busy_away: Option<bool>,
+    pub ring_timeout: Option<Dur>,
+    pub persistent_rona: Option<bool>,
+    pub rona_reset: Option<Dur>,
+    pub priority_weights: Option<Vec<i64>>,
+    pub calendar: Option<String>,
+    pub secondary_calendar: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyLevel {
+    pub from: Dur,
+    #[serde(default)]
+    pub skills: BTreeMap<String, i64>,
+}
+
+/// A service membership: `"support"` or `{ id = "sales", active = false }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawMembership {
+    Id(String),
+    Table { id: String, active: Option<bool> },
+}
+
+impl RawMembership {
+    pub fn id(&self) -> &str {
+        match self {
+            RawMembership::Id(s) | RawMembership::Table { id: s, .. } => s,
+        }
+    }
+    pub fn active(&self) -> bool {
+        match self {
+            RawMembership::Id(_) => true,
+            RawMembership::Table { active, .. } => active.unwrap_or(true),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPresenceChange {
+    pub presence: String,
+    pub every: DistSpec,
+    pub duration: DistSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalls {
+    pub rate: Rate,
+    pub duration: DistSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub interval: Dur,
+    /// Rates may be "0/h" here (a quiet interval).
+    pub rates: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,11 +237,25 @@ pub struct RawUser {
     pub id: String,
     pub count: Option<i64>,
     #[serde(default)]
-    pub services: Vec<String>,
+    pub services: Vec<RawMembership>,
     #[serde(default)]
     pub licenses: Vec<String>,
+    #[serde(default)]
+    pub skills: BTreeMap<String, i64>,
     pub im_capacity: Option<Capacity>,
+    #[serde(default)]
+    pub concurrency_stretch: Vec<f64>,
     pub accept_delay: Option<DistSpec>,
+    pub decline_probability: Option<f64>,
+    pub no_answer_probability: Option<f64>,
+    #[serde(default)]
+    pub shifts: Vec<RawWindow>,
+    #[serde(default)]
+    pub breaks: Vec<RawWindow>,
+    pub break_presence: Option<String>,
+    #[serde(default)]
+    pub presence_changes: Vec<RawPresenceChange>,
+    pub calls: Option<RawCalls>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,9 +264,14 @@ pub struct RawArrival {
     pub service: String,
     pub channel: String,
     pub rate: Option<Rate>,
-    pub handle_time: DistSpec,
+    pub profile: Option<RawProfile>,
+    pub trace: Option<String>,
+    pub scale: Option<f64>,
+    pub handle_time: Option<DistSpec>,
     pub patience: Option<DistSpec>,
     pub priority: Option<String>,
+    #[serde(default)]
+    pub preferred_users: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,6 +64,15 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
 
 /// Parses a rate into events per second; it must be positive.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let r = parse_rate_nonneg(text)?;
+    if r == 0.0 {
+        return Err(format!("rate \"{text}\" must be positive: {RATE_HINT}"));
+    }
+    Ok(r)
+}
+
+/// Parses a rate that may be zero (a quiet interval of a profile).
+pub fn parse_rate_nonneg(text: &str) -> Result<f64, String> {
     let s = text.trim();
     let (num, unit) = s
         .split_once('/')
@@ -80,8 +89,8 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         unit_micros(unit)
             .ok_or_else(|| format!("unknown unit \"{unit}\" in rate \"{text}\": {RATE_HINT}"))?
     };
-    if !(value.is_finite() && value > 0.0 && per > 0.0) {
-        return Err(format!("rate \"{text}\" must be positive: {RATE_HINT}"));
+    if !(value.is_finite() && value >= 0.0 && per > 0.0) {
+        return Err(format!("rate \"{text}\" must not be negative: {RATE_HINT}"));
     }
     Ok(value * MICROS_PER_SEC as f64 / per)
 }

@@ -64,6 +64,35 @@ pub fn estimate(xs: impl IntoIterator<Item = f64>) -> Estimate {
     }
 }
 
+/// The difference of means `mean(b) - mean(a)` over the finite values and
+/// the half-width of its Welch 95 % confidence interval (unequal variances;
+/// Welch–Satterthwaite degrees of freedom, rounded down, at least 1). The
+/// half-width is NaN with fewer than two values on a side, and 0 when both
+/// samples are constant.
+pub fn welch(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let stats = |xs: &[f64]| {
+        let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        (n, mean, var)
+    };
+    let (na, ma, va) = stats(a);
+    let (nb, mb, vb) = stats(b);
+    let diff = mb - ma;
+    if na < 2.0 || nb < 2.0 {
+        return (diff, f64::NAN);
+    }
+    let (qa, qb) = (va / na, vb / nb);
+    let se2 = qa + qb;
+    if se2 == 0.0 {
+        return (diff, 0.0);
+    }
+    let df = se2 * se2 / (qa * qa / (na - 1.0) + qb * qb / (nb - 1.0));
+    let df = (df.floor() as u32).max(1);
+    (diff, t975(df) * se2.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +106,19 @@ mod tests {
         assert!((t975(1000) - 1.9623).abs() < 1e-3);
         // The expansion continues the table smoothly.
         assert!(t975(31) < t975(30));
+    }
+
+    #[test]
+    fn welch_known_samples() {
+        // a: mean 2.5, var 5/3; b: mean 6, var 2/3 (n = 4 each).
+        // se^2 = 5/12 + 2/12 = 7/12; df = (7/12)^2 / ((5/12)^2/3 + (2/12)^2/3) = 147/29 = 5.07 -> 5.
+        let (d, h) = welch(&[1.0, 2.0, 3.0, 4.0], &[5.0, 6.0, 6.0, 7.0]);
+        assert_eq!(d, 3.5);
+        assert!((h - 2.570582 * (7.0f64 / 12.0).sqrt()).abs() < 1e-9, "{h}");
+        assert!(welch(&[1.0], &[2.0, 3.0]).1.is_nan());
+        assert_eq!(welch(&[1.0, 1.0], &[2.0, 2.0]), (1.0, 0.0));
+        // Undefined values are left out, as in `estimate`.
+        assert_eq!(welch(&[1.0, 1.0, f64::NAN], &[1.0, 1.0]), (0.0, 0.0));
     }
 
     #[test]

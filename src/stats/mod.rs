@@ -245,12 +245,19 @@ impl Tally {
 pub struct UserRow {
     pub sessions: u64,
     pub offers: u64,
+    pub declines: u64,
     pub ronas: u64,
+    /// Chat time (sums over concurrent chats).
     pub connected_s: f64,
+    /// Time holding at least one chat.
     pub busy_s: f64,
     pub ringing_s: f64,
     pub acw_s: f64,
-    pub idle_s: f64,
+    pub rona_s: f64,
+    pub in_call_s: f64,
+    /// Time per Teams presence, indexed by `Presence::index`.
+    pub presence_s: [f64; 5],
+    /// Busy time over staffed (not Offline) time.
     pub occupancy: f64,
 }
 

@@ -1,0 +1,135 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::format::{emit, Format};
+use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use crate::model::time::format_duration;
+use crate::planner::erlang::Erlang;
+use crate::planner::staff::{prepare, StaffError, StaffOptions};
+
+#[derive(Args, Debug)]
+pub struct StaffArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A target to meet in every interval, e.g. `service_level>=0.8`,
+    /// `wait_p90_s<=60` or `support:p_abandon<=0.05` (repeatable; all must hold).
+    #[arg(long = "target", value_name = "EXPR")]
+    pub target: Vec<String>,
+    /// The [[users]] group to staff [default: the first group].
+    #[arg(long, value_name = "USERS_ID")]
+    pub group: Option<String>,
+    /// Output folder [default: results/<scenario name>-staff/].
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replications per simulated count.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replications: u32,
+    /// Give up on an interval above this many agents.
+    #[arg(long = "max-agents", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_agents: u32,
+    /// Overrides the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Sets a scenario key first, e.g. `services.support.acw=30s` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Print nothing but errors and unmet intervals.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Format of the summary on stdout (json: the staffing.json document).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn execute(a: StaffArgs) -> i32 {
+    let opts = StaffOptions {
+        sets: a.set.clone(),
+        group: a.group.clone(),
+        replications: a.replications,
+        max_agents: a.max_agents,
+        seed: a.seed,
+        threads: a.threads.map(|t| t as usize),
+    };
+    let prepared = match prepare(&a.scenario, &a.target, opts) {
+        Ok(p) => p,
+        Err(e) => {
+            match e {
+                StaffError::Input(m) => eprintln!("{}: {m}", a.scenario.display()),
+                e => eprintln!("{e}"),
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let bar = progress(prepared.distinct_loads() as u64, "interval loads", a.quiet);
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let result = prepared.run(&Erlang, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let staffing = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-staff", staffing.scenario)));
+    if let Err(e) = staffing.write(&out_dir) {
+        eprintln!("{e}");
+        return EXIT_BAD_INPUT;
+    }
+    if !a.quiet {
+        let capacity = if staffing.capacity == crate::model::UNLIMITED {
+            "unlimited".to_string()
+        } else {
+            staffing.capacity.to_string()
+        };
+        let lines = [
+            format!(
+                "{}: group `{}` (im_capacity {capacity}), {} interval(s) of {}; each count simulated {} x ({} warm-up + {}), seed {}; {} replications in {:.2}s",
+                staffing.scenario,
+                staffing.group,
+                staffing.intervals.len(),
+                format_duration(staffing.interval),
+                staffing.replications,
+                format_duration(staffing.warmup),
+                format_duration(staffing.duration),
+                staffing.seed,
+                staffing.runs,
+                staffing.elapsed.as_secs_f64()
+            ),
+            format!(
+                "targets: {}",
+                staffing
+                    .targets
+                    .iter()
+                    .map(|t| t.expr())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            staffing.verdict_line(),
+            format!("results in {}", out_dir.display()),
+        ];
+        emit(a.format, &lines, &staffing.table(), &staffing.to_json());
+    }
+    if staffing.unmet() > 0 {
+        eprintln!(
+            "targets not met in {} interval(s) with up to {} agents (--max-agents)",
+            staffing.unmet(),
+            a.max_agents
+        );
+        return EXIT_FAILED;
+    }
+    EXIT_OK
+}

@@ -1,0 +1,115 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::format::{emit, Format};
+use super::{progress, EXIT_BAD_INPUT, EXIT_OK};
+use crate::planner::sweep::{plan, run, SweepError, SweepOptions};
+use crate::planner::vary::parse_vary;
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A key and its values: `KEY=V1,V2,...` or `KEY=START..END:STEP`, e.g.
+    /// `users.agent.count=10..40:5` (repeatable; several form a grid, the
+    /// first varying slowest). Keys are those of `--set`.
+    #[arg(long = "vary", value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Output folder [default: results/<scenario name>-sweep/].
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replications per point (overrides the scenario).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replications: Option<u32>,
+    /// Overrides the scenario's seed; every point uses the same seeds.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Sets a scenario key for every point, e.g. `services.support.acw=30s` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Format of the summary on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn execute(a: SweepArgs) -> i32 {
+    let varies = match a
+        .vary
+        .iter()
+        .map(|v| parse_vary(v))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(v) => v,
+        Err(m) => {
+            eprintln!("{m}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let opts = SweepOptions {
+        sets: a.set.clone(),
+        seed: a.seed,
+        replications: a.replications,
+        threads: a.threads.map(|t| t as usize),
+    };
+    let plan = match plan(&a.scenario, &varies, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            if let SweepError::Vary(_) = e {
+                eprintln!("{}: {e}", a.scenario.display());
+            } else {
+                eprintln!("{e}");
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", plan.base.name)));
+    let n_points = plan.points.len();
+    let bar = progress(plan.work(), "point replications", a.quiet);
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let result = run(plan, opts.threads, &tick)
+        .and_then(|s| s.write(&out_dir).map(|_| s).map_err(SweepError::Run));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let sweep = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if !a.quiet {
+        let lines = [
+            format!(
+                "{}: {n_points} point{}, {} replication{} each, seed {}, {} events in {:.2}s",
+                sweep.scenario,
+                if n_points == 1 { "" } else { "s" },
+                sweep.replications,
+                if sweep.replications == 1 { "" } else { "s" },
+                sweep.seed,
+                sweep.events,
+                sweep.elapsed.as_secs_f64()
+            ),
+            format!(
+                "tenant-wide (*) means; per service in {}",
+                out_dir.join("sweep.csv").display()
+            ),
+        ];
+        emit(a.format, &lines, &sweep.table(), &sweep.to_json());
+    }
+    EXIT_OK
+}

@@ -1,0 +1,147 @@
+//! Arrival generation per source. A time-varying rate is sampled exactly by
+//! inverting the cumulative intensity across intervals (never from the rate
+//! at the last arrival: that trap biases profiles, see ARCHITECTURE.md).
+
+use rand_distr::{Distribution, Exp, Exp1};
+
+use crate::behavior::rng::Rng;
+use crate::model::civil::{Clock, DAY};
+use crate::model::time::{from_secs_f64, Time, MICROS_PER_SEC};
+use crate::model::{ArrivalPattern, ArrivalSource};
+
+pub enum ArrivalGen {
+    Constant(Exp<f64>),
+    Profile,
+    Trace { next: usize },
+    Never,
+}
+
+impl ArrivalGen {
+    pub fn new(src: &ArrivalSource) -> ArrivalGen {
+        match &src.pattern {
+            ArrivalPattern::Constant(r) if *r > 0.0 => {
+                ArrivalGen::Constant(Exp::new(*r).expect("rate is positive"))
+            }
+            ArrivalPattern::Constant(_) => ArrivalGen::Never,
+            ArrivalPattern::Profile { rates, .. } if rates.iter().any(|r| *r > 0.0) => {
+                ArrivalGen::Profile
+            }
+            ArrivalPattern::Profile { .. } => ArrivalGen::Never,
+            ArrivalPattern::Trace(_) => ArrivalGen::Trace { next: 0 },
+        }
+    }
+
+    /// Time of the next arrival after `now`, or None when there is none.
+    /// For traces, also the row index of that arrival.
+    pub fn next(
+        &mut self,
+        src: &ArrivalSource,
+        clock: &Clock,
+        now: Time,
+        rng: &mut Rng,
+    ) -> Option<(Time, usize)> {
+        match self {
+            ArrivalGen::Never => None,
+            ArrivalGen::Constant(exp) => {
+                // At least 1 µs apart, so the clock always advances.
+                Some((now + from_secs_f64(exp.sample(rng)).max(1), 0))
+            }
+            ArrivalGen::Profile => {
+                let ArrivalPattern::Profile {
+                    interval,
+                    rates,
+                    period,
+                } = &src.pattern
+                else {
+                    unreachable!("generator matches its pattern")
+                };
+                let mut mass: f64 = Exp1.sample(rng);
+                let mut t = now;
+                // Each pass consumes one interval of the profile; a full period
+                // holds positive rate, so this ends.
+                loop {
+                    let pos = position(clock, t, *period);
+                    let k = (pos / interval) as usize % rates.len();
+                    let seg_end = t + (interval - pos % interval);
+                    let r = rates[k];
+                    let span_s = (seg_end - t) as f64 / MICROS_PER_SEC as f64;
+                    if r * span_s >= mass {
+                        return Some(((t + from_secs_f64(mass / r)).max(now + 1), 0));
+                    }
+                    mass -= r * span_s;
+                    t = seg_end;
+                }
+            }
+            ArrivalGen::Trace { next } => {
+                let ArrivalPattern::Trace(rows) = &src.pattern else {
+                    unreachable!("generator matches its pattern")
+                };
+                let i = *next;
+                *next += 1;
+                rows.get(i).map(|r| (r.at.max(now), i))
+            }
+        }
+    }
+}
+
+/// Position of `t` within the profile's period (a day or a week), local time.
+fn position(clock: &Clock, t: Time, period: Time) -> Time {
+    let tow = clock.time_of_week(t);
+    if period == DAY {
+        tow % DAY
+    } else {
+        tow % period
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::behavior::rng::{stream, StreamKind};
+    use crate::model::civil::parse_civil;
+    use crate::model::Channel;
+
+    #[test]
+    fn profile_counts_follow_the_rates() {
+        // Two hours per day at 3600/h then 0, 22 h at 360/h: per day 7200 + 7920 arrivals.
+        let h = 3_600 * MICROS_PER_SEC;
+        let mut rates = vec![1.0, 0.0];
+        rates.extend(std::iter::repeat_n(0.1, 22));
+        let src = ArrivalSource {
+            service: 0,
+            channel: Channel::Interact,
+            pattern: ArrivalPattern::Profile {
+                interval: h,
+                rates,
+                period: DAY,
+            },
+            handle_time: None,
+            patience: None,
+            priority: None,
+            preferred: None,
+        };
+        let clock = Clock {
+            start: parse_civil("2026-11-23T00:00").unwrap(),
+        };
+        let mut gen = ArrivalGen::new(&src);
+        let mut rng = stream(3, 0, StreamKind::Arrivals, 0);
+        let mut per_hour = [0u32; 24];
+        let mut t = 0;
+        let days = 20;
+        while let Some((next, _)) = gen.next(&src, &clock, t, &mut rng) {
+            if next >= days * DAY {
+                break;
+            }
+            per_hour[((next % DAY) / h) as usize] += 1;
+            t = next;
+        }
+        assert_eq!(per_hour[1], 0, "no arrival in a zero-rate hour");
+        let first = per_hour[0] as f64 / days as f64;
+        assert!(
+            (first - 3600.0).abs() < 3.0 * (3600.0f64 / days as f64).sqrt() * 2.0,
+            "{first}"
+        );
+        let rest: f64 = per_hour[2..].iter().map(|&c| c as f64).sum::<f64>() / days as f64;
+        assert!((rest - 7920.0).abs() < 100.0, "{rest}");
+    }
+}

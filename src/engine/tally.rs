@@ -1,0 +1,111 @@
+//! Per-replication accumulators the engine keeps while it runs: reporting
+//! intervals per service and time per state per user, clipped to the
+//! measured window.
+
+use hdrhistogram::Histogram;
+
+use crate::model::time::{to_secs_f64, Time};
+use crate::model::Presence;
+use crate::stats::timeweighted::{clipped, TimeWeighted};
+use crate::stats::{record, wait_histogram, UserRow};
+
+/// Per-service figures of the current reporting interval.
+pub struct IntervalTally {
+    pub offered: u64,
+    pub queued: u64,
+    pub handled: u64,
+    pub abandoned: u64,
+    pub failed: u64,
+    pub left_queue: u64,
+    pub in_sla: u64,
+    pub wait_sum: u128,
+    pub waits: Histogram<u64>,
+    pub qlen: TimeWeighted,
+    pub selectable: TimeWeighted,
+}
+
+impl IntervalTally {
+    pub fn new() -> Self {
+        IntervalTally {
+            offered: 0,
+            queued: 0,
+            handled: 0,
+            abandoned: 0,
+            failed: 0,
+            left_queue: 0,
+            in_sla: 0,
+            wait_sum: 0,
+            waits: wait_histogram(),
+            qlen: TimeWeighted::default(),
+            selectable: TimeWeighted::default(),
+        }
+    }
+
+    /// A task left the queue after `wait`.
+    pub fn left_queue(&mut self, wait: Time, in_sla: bool) {
+        self.left_queue += 1;
+        self.in_sla += u64::from(in_sla);
+        self.wait_sum += wait as u128;
+        record(&mut self.waits, wait);
+    }
+
+    pub fn reset_counts(&mut self) {
+        self.offered = 0;
+        self.queued = 0;
+        self.handled = 0;
+        self.abandoned = 0;
+        self.failed = 0;
+        self.left_queue = 0;
+        self.in_sla = 0;
+        self.wait_sum = 0;
+        self.waits.reset();
+    }
+}
+
+/// Measured window [lo, hi).
+#[derive(Clone, Copy)]
+pub struct Window {
+    pub lo: Time,
+    pub hi: Time,
+}
+
+impl Window {
+    #[inline]
+    pub fn secs(&self, a: Time, b: Time) -> f64 {
+        to_secs_f64(clipped(a, b, self.lo, self.hi))
+    }
+}
+
+/// Time a user spends in each state, and the per-interval busy/staffed time
+/// for interval occupancy.
+#[derive(Default, Clone)]
+pub struct UserTally {
+    pub row: UserRow,
+    pub busy_since: Time,
+    pub acw_since: Time,
+    pub in_acw: bool,
+    pub rona_since: Time,
+    pub ring_since: Time,
+    pub call_since: Time,
+    pub presence: Option<Presence>,
+    pub presence_since: Time,
+    /// Busy and staffed time within the current reporting interval.
+    pub busy_interval: Time,
+    pub staffed_interval: Time,
+}
+
+impl UserTally {
+    /// Closes the current presence period at `now` (and opens `next`).
+    pub fn presence_change(&mut self, w: Window, interval_start: Time, now: Time, next: Presence) {
+        if let Some(p) = self.presence {
+            let s = w.secs(self.presence_since, now);
+            self.row.presence_s[p.index()] += s;
+            if p != Presence::Offline {
+                self.staffed_interval +=
+                    clipped(self.presence_since.max(interval_start), now, w.lo, w.hi);
+            }
+        }
+        self.presence = Some(next);
+        self.presence_since = now;
+    }
+}

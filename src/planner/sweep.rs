@@ -1,0 +1,315 @@
+//! `routesim sweep` as a library call: one scenario per grid point (the
+//! point's values applied as `--set` overrides), all (point, replication)
+//! pairs run on one rayon pool, results combined in index order so the output
+//! bytes never depend on the thread count. Replication r of every point draws
+//! from the seed derived from (seed, r), as in `run`: common random numbers,
+//! so differences between points are the parameters', not the noise's.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::vary::{grid, Vary};
+use crate::model::Scenario;
+use crate::report::atomic::write_atomic;
+use crate::report::fmt::push_str;
+use crate::report::summary::{short, JsonRow, Summary, SUMMARY_HEADER};
+use crate::report::table::Table;
+use crate::run::{run_replication_quiet, RunError};
+use crate::scenario::{self, ScenarioError};
+
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// `--set` overrides applied to every point before the point's own values.
+    pub sets: Vec<String>,
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+    /// Worker threads; `None` = all cores.
+    pub threads: Option<usize>,
+}
+
+/// One grid point and its summary over replications.
+#[derive(Debug)]
+pub struct Point {
+    /// (key, value as given on the command line), in --vary order.
+    pub params: Vec<(String, String)>,
+    pub summary: Summary,
+}
+
+#[derive(Debug)]
+pub struct Sweep {
+    pub scenario: String,
+    /// Hash of the base scenario (text and --set overrides, without --vary).
+    pub hash: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub keys: Vec<String>,
+    pub points: Vec<Point>,
+    pub events: u64,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug)]
+pub enum SweepError {
+    /// Bad --vary or a grid too large.
+    Vary(String),
+    /// The base scenario, or one point's, does not load.
+    Scenario(ScenarioError),
+    Run(RunError),
+}
+
+impl fmt::Display for SweepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SweepError::Vary(m) => f.write_str(m),
+            SweepError::Scenario(e) => write!(f, "{e}"),
+            SweepError::Run(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SweepError {}
+
+/// A loaded, validated sweep, ready to run.
+#[derive(Debug)]
+pub struct Plan {
+    pub base: Scenario,
+    pub keys: Vec<String>,
+    pub points: Vec<(Vec<(String, String)>, Scenario)>,
+}
+
+impl Plan {
+    /// Replications over all points: the work items.
+    pub fn work(&self) -> u64 {
+        self.points
+            .iter()
+            .map(|(_, s)| s.sim.replications as u64)
+            .sum()
+    }
+}
+
+/// Loads the base scenario and every point's. Each point is validated as a
+/// whole scenario, so a `--vary` key the scenario lacks, or a value it
+/// refuses, is reported with the point that holds it before anything runs.
+pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, SweepError> {
+    let points = grid(varies).map_err(SweepError::Vary)?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SweepError::Scenario(ScenarioError::single(
+            path,
+            "file",
+            format!("cannot read the scenario: {e}"),
+        ))
+    })?;
+    let overridden = |mut s: Scenario| {
+        if let Some(seed) = opts.seed {
+            s.sim.seed = seed;
+        }
+        if let Some(r) = opts.replications {
+            s.sim.replications = r;
+        }
+        s
+    };
+    let base = scenario::load_str(path, &text, &opts.sets)
+        .map_err(SweepError::Scenario)?
+        .scenario;
+    let mut loaded = Vec::with_capacity(points.len());
+    for (i, params) in points.into_iter().enumerate() {
+        let mut sets = opts.sets.clone();
+        sets.extend(params.iter().map(|(k, v)| format!("{k}={v}")));
+        let scn = scenario::load_str(path, &text, &sets).map_err(|mut e| {
+            let at: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            for p in &mut e.problems {
+                p.location = format!("--vary point {i} ({}): {}", at.join(", "), p.location);
+            }
+            SweepError::Scenario(e)
+        })?;
+        loaded.push((params, overridden(scn.scenario)));
+    }
+    Ok(Plan {
+        base: overridden(base),
+        keys: varies.iter().map(|v| v.key.clone()).collect(),
+        points: loaded,
+    })
+}
+
+/// Runs every (point, replication) pair; `on_done` is called as each finishes.
+pub fn run(
+    plan: Plan,
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Sweep, SweepError> {
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| SweepError::Run(RunError::Threads(e.to_string())))?;
+    // Flattened so that a few points with many replications, or many points
+    // with one, keep every core busy alike.
+    let items: Vec<(usize, u32)> = plan
+        .points
+        .iter()
+        .enumerate()
+        .flat_map(|(p, (_, s))| (0..s.sim.replications).map(move |r| (p, r)))
+        .collect();
+    let results: Vec<_> = pool.install(|| {
+        items
+            .par_iter()
+            .map(|&(p, r)| {
+                let res = run_replication_quiet(&plan.points[p].1, r);
+                on_done();
+                res
+            })
+            .collect()
+    });
+    let mut results = results.into_iter();
+    let mut events = 0;
+    let points = plan
+        .points
+        .iter()
+        .map(|(params, scn)| {
+            let reps: Vec<_> = results
+                .by_ref()
+                .take(scn.sim.replications as usize)
+                .collect();
+            events += reps.iter().map(|r| r.events).sum::<u64>();
+            Point {
+                params: params.clone(),
+                summary: Summary::from_results(scn, &reps),
+            }
+        })
+        .collect();
+    Ok(Sweep {
+        scenario: plan.base.name.clone(),
+        hash: plan.base.hash.clone(),
+        seed: plan.base.sim.seed,
+        replications: plan.base.sim.replications,
+        keys: plan.keys,
+        points,
+        events,
+        elapsed: started.elapsed(),
+    })
+}
+
+impl Sweep {
+    /// sweep.csv: `point,param_<key>...,service,metric,mean,ci95,min,max,replications`.
+    pub fn to_csv(&self) -> String {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"point");
+        for k in &self.keys {
+            out.push(b',');
+            push_str(&mut out, &format!("param_{k}"));
+        }
+        out.push(b',');
+        out.extend_from_slice(SUMMARY_HEADER.as_bytes());
+        for (i, p) in self.points.iter().enumerate() {
+            let mut prefix = i.to_string().into_bytes();
+            for (_, v) in &p.params {
+                prefix.push(b',');
+                push_str(&mut prefix, v);
+            }
+            prefix.push(b',');
+            for r in &p.summary.rows {
+                out.extend_from_slice(&prefix);
+                out.extend_from_slice(r.csv_fields().as_bytes());
+                out.push(b'\n');
+            }
+        }
+        String::from_utf8(out).expect("CSV of UTF-8 fields is UTF-8")
+    }
+
+    /// sweep.json: the same figures, per point, plus the provenance.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct P<'a> {
+            point: usize,
+            params: serde_json::Map<String, serde_json::Value>,
+            scenario_hash: &'a str,
+            metrics: Vec<JsonRow<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            tool: &'a str,
+            version: &'a str,
+            scenario: &'a str,
+            scenario_hash: &'a str,
+            seed: u64,
+            replications: u32,
+            parameters: &'a [String],
+            points: Vec<P<'a>>,
+        }
+        let doc = Doc {
+            tool: "routesim",
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: &self.scenario,
+            scenario_hash: &self.hash,
+            seed: self.seed,
+            replications: self.replications,
+            parameters: &self.keys,
+            points: self
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| P {
+                    point: i,
+                    params: p
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect(),
+                    scenario_hash: &p.summary.hash,
+                    metrics: p.summary.json_rows(),
+                })
+                .collect(),
+        };
+        let mut s = serde_json::to_string_pretty(&doc).expect("sweep serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The compact table: point, parameters, and tenant-wide headline metrics.
+    pub fn table(&self) -> Table {
+        const SHOWN: [(&str, &str); 5] = [
+            ("service_level", "SL"),
+            ("mean_wait_s", "mean wait s"),
+            ("wait_p90_s", "p90 wait s"),
+            ("p_abandon", "P(abandon)"),
+            ("occupancy", "occupancy"),
+        ];
+        let headers = std::iter::once("point".to_string())
+            .chain(self.keys.iter().cloned())
+            .chain(SHOWN.iter().map(|(_, h)| h.to_string()));
+        let mut t = Table::new(headers);
+        for (i, p) in self.points.iter().enumerate() {
+            let mut row = vec![i.to_string()];
+            row.extend(p.params.iter().map(|(_, v)| v.clone()));
+            row.extend(
+                SHOWN
+                    .iter()
+                    .map(|(m, _)| short(p.summary.get("*", m).map_or(f64::NAN, |e| e.mean))),
+            );
+            t.push(row);
+        }
+        t
+    }
+
+    /// Writes sweep.csv and sweep.json into `dir`, each atomically.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RunError::Output { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(err(dir))?;
+        let mut files = Vec::new();
+        for (name, body) in [("sweep.csv", self.to_csv()), ("sweep.json", self.to_json())] {
+            let p = dir.join(name);
+            files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
+        }
+        let report = dir.join("report.html");
+        crate::report::html::write_sweep_report(dir).map_err(err(&report))?;
+        files.push(report);
+        Ok(files)
+    }
+}

@@ -1,0 +1,88 @@
+//! Reading back a results folder written by `run` (or `merge`): the identity
+//! in summary.json and the exact per-replication numbers in replications.csv.
+//! `merge` and `compare` start here.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::summary::{MetricTable, SummaryMeta};
+
+/// A results folder, as far as merge and compare need it.
+#[derive(Debug, Clone)]
+pub struct ResultDir {
+    pub dir: PathBuf,
+    pub meta: SummaryMeta,
+    pub version: String,
+    /// The normalised threshold expressions evaluated by the run.
+    pub thresholds: Vec<String>,
+    pub table: MetricTable,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    tool: String,
+    version: String,
+    scenario: String,
+    scenario_hash: String,
+    seed: u64,
+    total_replications: u32,
+    #[serde(default)]
+    thresholds: Vec<DocVerdict>,
+}
+
+#[derive(Deserialize)]
+struct DocVerdict {
+    expr: String,
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "{}: not found; a results folder written by `routesim run` holds summary.json and replications.csv",
+                path.display()
+            )
+        } else {
+            format!("{}: cannot read: {e}", path.display())
+        }
+    })
+}
+
+impl ResultDir {
+    pub fn read(dir: &Path) -> Result<ResultDir, String> {
+        if !dir.is_dir() {
+            return Err(format!("{}: not a folder of results", dir.display()));
+        }
+        let json_path = dir.join("summary.json");
+        let csv_path = dir.join("replications.csv");
+        let json = read(&json_path)?;
+        let csv = read(&csv_path)?;
+        let doc: Doc = serde_json::from_str(&json)
+            .map_err(|e| format!("{}: not a routesim summary: {e}", json_path.display()))?;
+        if doc.tool != "routesim" {
+            return Err(format!(
+                "{}: written by `{}`, expected routesim",
+                json_path.display(),
+                doc.tool
+            ));
+        }
+        let table = MetricTable::parse_csv(&csv_path, &csv)?;
+        Ok(ResultDir {
+            dir: dir.to_path_buf(),
+            meta: SummaryMeta {
+                scenario: doc.scenario,
+                hash: doc.scenario_hash,
+                seed: doc.seed,
+                total_replications: doc.total_replications,
+            },
+            version: doc.version,
+            thresholds: doc.thresholds.into_iter().map(|v| v.expr).collect(),
+            table,
+        })
+    }
+
+    pub fn replications(&self) -> impl Iterator<Item = u32> + '_ {
+        self.table.reps.iter().map(|r| r.replication)
+    }
+}
