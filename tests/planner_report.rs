@@ -173,7 +173,11 @@ fn compare_flags_a_worse_staffing_and_passes_an_identical_run() {
         .success()
         .stdout(predicate::str::contains("0 worse, 0 better"));
     let csv = String::from_utf8(read(same.join("comparison.csv"))).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 2 * 24, "every service and metric");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 2 * routesim::stats::N_METRICS,
+        "every service and metric"
+    );
     assert!(csv
         .lines()
         .skip(1)

@@ -408,3 +408,38 @@ fn the_example_scenarios_conserve_tasks() {
         );
     }
 }
+
+#[test]
+fn direct_contact_reaches_the_user_without_a_session() {
+    let (dir, text) = scenario(
+        1,
+        "0",
+        r#"steps.accept = { do = "accept", next = "queue" }
+steps.queue = { do = "queue_task" }"#,
+        r#"
+[[arrivals]]
+user = "agent-1"
+channel = "interact"
+rate = "30/h"
+handle_time = "5m"
+"#,
+    );
+    let licensed = text.replace("licenses = [\"im\"]", "licenses = [\"im\", \"interact\"]");
+    let scn = routesim::scenario::load_str(&dir.path().join("s.toml"), &licensed, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let (res, sinks) = Sim::new(&scn, 0, MemorySinks::default()).run();
+    let direct = res.metrics[scn.services.len()][routesim::stats::metric_index("direct").unwrap()];
+    assert!(
+        (30.0..=100.0).contains(&direct),
+        "about 60 direct chats in 2 h: {direct}"
+    );
+    assert_eq!(res.users[0].direct_chats as f64, direct);
+    // No service session for them; the service chat is still served at once
+    // (a direct chat does not block the user).
+    assert_eq!(sinks.sessions.len(), 1);
+    assert_eq!(sinks.sessions[0].accepted, Some(0));
+    // Without the user's interact license the scenario is refused.
+    let err = routesim::scenario::load_str(&dir.path().join("s.toml"), &text, &[]).unwrap_err();
+    assert!(err.to_string().contains("`interact` user license"), "{err}");
+}

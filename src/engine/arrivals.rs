@@ -119,6 +119,7 @@ mod tests {
             patience: None,
             priority: None,
             preferred: None,
+            direct_user: None,
         };
         let clock = Clock {
             start: parse_civil("2026-11-23T00:00").unwrap(),

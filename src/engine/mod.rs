@@ -182,16 +182,18 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.init_user(u);
         }
         self.drain_actions();
+        // First in line at the measured start, so arrivals at that very
+        // moment count in the first interval.
+        self.events.schedule(self.window.lo, Event::IntervalEnd);
         for i in 0..self.sources.len() {
             self.schedule_arrival(i as u32);
         }
         for (i, r) in self.scn.revisions.iter().enumerate() {
             self.events.schedule(r.at, Event::Revision(i as u32));
         }
-        self.events.schedule(self.window.lo, Event::IntervalEnd);
         let hard_stop = self.window.hi.saturating_add(DRAIN_LIMIT);
         while let Some((t, ev)) = self.events.pop() {
-            if t >= self.window.hi && self.live_tasks == 0 {
+            if t > self.window.hi && self.live_tasks == 0 {
                 break; // drained: what is left are presence timers
             }
             if t > hard_stop {
@@ -247,8 +249,14 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 user,
                 round,
             } => {
+                let broadcast =
+                    self.router.kind(slot) == crate::routing::DistributionType::Broadcast;
                 if live(self, slot, gen) && self.router.ring_timeout(slot, user, round, t) {
                     self.end_ring(user);
+                    // Broadcast offers have no RONA (DOMAIN.md).
+                    if broadcast {
+                        return;
+                    }
                     let task = &mut self.tasks[slot as usize];
                     task.ronas += 1;
                     if task.measured {
@@ -277,6 +285,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
             Event::RonaEnd(user) => {
                 if self.router.rona_end(user, t) {
                     let ut = &mut self.users[user as usize];
+                    ut.in_rona = false;
                     ut.row.rona_s += self.window.secs(ut.rona_since, t);
                 }
             }
@@ -313,6 +322,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let row = self.sources[src as usize].row;
         self.schedule_arrival(src);
         let spec = &self.scn.sources[src as usize];
+        if let Some(user) = spec.direct_user {
+            return self.on_direct_chat(src, user);
+        }
         let trace = match &spec.pattern {
             crate::model::ArrivalPattern::Trace(rows) => Some(&rows[row]),
             _ => None,
@@ -380,6 +392,23 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.interval[service as usize].offered += 1;
         }
         self.start_workflow(slot, service);
+    }
+
+    /// Direct contact through Interact: the chat goes straight to the user,
+    /// who stays available (a chat does not block); like Nimbus, no service
+    /// or user session is reported, only the tenant's `direct` count and the
+    /// user's direct chats.
+    fn on_direct_chat(&mut self, src: u32, user: UserId) {
+        let spec = &self.scn.sources[src as usize];
+        let rng = &mut self.sources[src as usize].rng;
+        let handle = spec.handle_time.as_ref().map_or(0, |d| d.sample(rng));
+        if self.now >= self.window.lo {
+            let n = self.scn.services.len();
+            self.tally[n].direct += 1;
+            let row = &mut self.users[user as usize].row;
+            row.direct_chats += 1;
+            row.direct_s += self.window.secs(self.now, self.now + handle);
+        }
     }
 
     /// Schedules the customer's hang-up once the task first has to wait.
@@ -453,7 +482,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
                         self.events.schedule(until, Event::AcwEnd(user));
                     }
                     Action::RonaUntil { user, until } => {
-                        self.users[user as usize].rona_since = self.now;
+                        let ut = &mut self.users[user as usize];
+                        if !ut.in_rona {
+                            ut.in_rona = true;
+                            ut.rona_since = self.now;
+                        }
                         self.events.schedule(until, Event::RonaEnd(user));
                     }
                     Action::PolicyTimer { slot, at } => {
@@ -823,6 +856,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
             if ut.in_acw {
                 ut.row.acw_s += w.secs(ut.acw_since, end);
             }
+            if ut.in_rona {
+                ut.row.rona_s += w.secs(ut.rona_since, end);
+            }
         }
         for (u, ps) in self.presence.iter().enumerate() {
             if ps.in_call {
@@ -859,6 +895,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let (area, max) = self.qlen_total[n_svc].take(w.hi);
         let occ =
             occupancy(&mut (0..users.len()).filter(|&u| !self.scn.users[u].services.is_empty()));
+        total.direct = self.tally[n_svc].direct;
         metrics.push(total.metrics(area, max, window, occ));
         let rows = users
             .iter()

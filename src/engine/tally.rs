@@ -85,6 +85,7 @@ pub struct UserTally {
     pub acw_since: Time,
     pub in_acw: bool,
     pub rona_since: Time,
+    pub in_rona: bool,
     pub ring_since: Time,
     pub call_since: Time,
     pub presence: Option<Presence>,

@@ -266,6 +266,10 @@ pub struct ArrivalSource {
     pub priority: Option<Priority>,
     /// Index into `Scenario::preferred`.
     pub preferred: Option<u32>,
+    /// Direct contact: chats go straight to this user (exposed through
+    /// Interact), with no queue, workflow or service session; `service` is
+    /// then meaningless.
+    pub direct_user: Option<UserId>,
 }
 
 #[derive(Debug, Clone)]

@@ -231,7 +231,10 @@ pub fn prepare(
         });
     }
     let sources: Vec<usize> = (0..scn.sources.len())
-        .filter(|&i| member.services.contains(&scn.sources[i].service))
+        .filter(|&i| {
+            scn.sources[i].direct_user.is_none()
+                && member.services.contains(&scn.sources[i].service)
+        })
         .collect();
     if sources.is_empty() {
         return Err(StaffError::Input(format!(

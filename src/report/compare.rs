@@ -460,7 +460,8 @@ mod tests {
                 "queued",
                 "transferred",
                 "occupancy",
-                "mean_connected_s"
+                "mean_connected_s",
+                "direct",
             ]
         );
     }

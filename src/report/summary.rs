@@ -394,7 +394,7 @@ pub fn replications_csv(scn: &Scenario, results: &[RepResult]) -> String {
     MetricTable::from_results(scn, results).to_csv()
 }
 
-pub const USERS_HEADER: &str = "replication,user,sessions,offers,declines,ronas,connected_s,busy_s,ringing_s,acw_s,rona_s,in_call_s,available_s,busy_presence_s,away_s,dnd_s,offline_s,occupancy\n";
+pub const USERS_HEADER: &str = "replication,user,sessions,offers,declines,ronas,connected_s,busy_s,ringing_s,acw_s,rona_s,in_call_s,direct_chats,direct_s,available_s,busy_presence_s,away_s,dnd_s,offline_s,occupancy\n";
 
 /// users.csv: one row per replication and user.
 pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
@@ -402,7 +402,7 @@ pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
     for res in results {
         for (u, row) in res.users.iter().enumerate() {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
+                "{},{},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{:.3}",
                 res.replication,
                 scn.users[u].name,
                 row.sessions,
@@ -415,6 +415,8 @@ pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
                 row.acw_s,
                 row.rona_s,
                 row.in_call_s,
+                row.direct_chats,
+                row.direct_s,
             ));
             for p in row.presence_s {
                 s.push_str(&format!(",{p:.3}"));

@@ -74,6 +74,11 @@ struct TaskRoute {
     n_ring: u8,
     /// The connected user.
     user: UserId,
+    /// Users who declined or let the last round ring out: the task is not
+    /// offered to them again until it was offered to someone else
+    /// (ASSUMPTION; it also keeps an instant decline from looping forever).
+    refused: [UserId; BROADCAST_WIDTH],
+    n_refused: u8,
     preferred: Option<u32>,
     /// Index of the policy level in force.
     level: u8,
@@ -92,6 +97,8 @@ impl Default for TaskRoute {
             ring: [0; BROADCAST_WIDTH],
             n_ring: 0,
             user: 0,
+            refused: [0; BROADCAST_WIDTH],
+            n_refused: 0,
             preferred: None,
             level: 0,
         }
@@ -101,6 +108,10 @@ impl Default for TaskRoute {
 impl TaskRoute {
     fn rings(&self, user: UserId) -> bool {
         self.ring[..self.n_ring as usize].contains(&user)
+    }
+
+    fn refused_by(&self, user: UserId) -> bool {
+        self.refused[..self.n_refused as usize].contains(&user)
     }
 }
 
@@ -182,6 +193,13 @@ impl Router {
     }
 
     /// The distribution round of a task (offers carry it).
+    /// Distribution type of a queued task.
+    pub fn kind(&self, slot: u32) -> DistributionType {
+        self.tasks
+            .get(slot as usize)
+            .map_or(DistributionType::Direct, |t| t.kind)
+    }
+
     pub fn round(&self, slot: u32) -> u32 {
         self.tasks.get(slot as usize).map_or(0, |t| t.round)
     }
@@ -284,7 +302,7 @@ impl Router {
 
     /// The customer left or the workflow cancelled the task: removes it from
     /// the queue and releases ringing users. Returns the state it was in.
-    pub fn remove(&mut self, slot: u32, _now: Time) -> TaskState {
+    pub fn remove(&mut self, slot: u32, now: Time) -> TaskState {
         let Some(t) = self.tasks.get_mut(slot as usize) else {
             return TaskState::Idle;
         };
@@ -294,7 +312,7 @@ impl Router {
             let (service, priority) = (t.service, t.priority);
             self.services[service as usize].queue.remove(priority);
             if prev == TaskState::Ringing {
-                self.release_ring(slot, None);
+                self.release_ring(slot, None, now);
             }
         }
         prev
@@ -315,12 +333,11 @@ impl Router {
         if n_ring > 1 {
             // Broadcast: the others stop ringing.
             self.tasks[slot as usize].n_ring = n_ring;
-            self.release_ring(slot, Some(user));
+            self.release_ring(slot, Some(user), now);
         }
         let u = &mut self.users[user as usize];
         u.ringing = false;
         u.load += 1;
-        let _ = now;
         self.refresh_user(user);
         self.dispatch_user(user);
         true
@@ -354,6 +371,10 @@ impl Router {
         if let Some(i) = t.ring[..n].iter().position(|&x| x == user) {
             t.ring[i] = t.ring[n - 1];
             t.n_ring -= 1;
+        }
+        if (t.n_refused as usize) < BROADCAST_WIDTH && !t.refused_by(user) {
+            t.refused[t.n_refused as usize] = user;
+            t.n_refused += 1;
         }
         let back_to_queue = t.n_ring == 0;
         if back_to_queue {
@@ -476,8 +497,9 @@ impl Router {
             .is_some_and(|t| t.state == TaskState::Ringing && t.round == round && t.rings(user))
     }
 
-    /// Stops every ring of a task except `keep`'s.
-    fn release_ring(&mut self, slot: u32, keep: Option<UserId>) {
+    /// Stops every ring of a task except `keep`'s; ringing was Nimbus work,
+    /// so the released users' idle time starts again.
+    fn release_ring(&mut self, slot: u32, keep: Option<UserId>, now: Time) {
         let t = &mut self.tasks[slot as usize];
         let n = t.n_ring as usize;
         let ring = t.ring;
@@ -489,6 +511,9 @@ impl Router {
             self.actions.push(Action::Withdraw { slot, user: u });
             let ur = &mut self.users[u as usize];
             ur.ringing = false;
+            if ur.load == 0 {
+                ur.idle_since = now;
+            }
             self.refresh_user(u);
         }
         for &u in &ring[..n] {
@@ -524,6 +549,10 @@ impl Router {
 
     fn offer(&mut self, slot: u32, users: &[UserId]) {
         let t = &mut self.tasks[slot as usize];
+        if users.iter().any(|u| !t.refused_by(*u)) {
+            // Offered to someone new: earlier refusals no longer hold it back.
+            t.n_refused = 0;
+        }
         t.state = TaskState::Ringing;
         t.round += 1;
         t.n_ring = users.len() as u8;
@@ -539,6 +568,9 @@ impl Router {
     /// Whether `user` matches the task's current policy level.
     fn matches(&self, slot: u32, user: UserId) -> bool {
         let t = &self.tasks[slot as usize];
+        if t.refused_by(user) {
+            return false;
+        }
         let u = &self.users[user as usize];
         u.membership(t.service)
             .is_some_and(|m| u.memberships[m].min_level <= t.level)
@@ -599,7 +631,7 @@ impl Router {
             }
             // With one candidate service the pick is final: no need to peek.
             let commit = n == 1;
-            let Some(slot) = self.pick_for_user(s, min_level, commit) else {
+            let Some(slot) = self.pick_for_user(s, user, min_level, commit) else {
                 continue;
             };
             if commit {
@@ -615,7 +647,7 @@ impl Router {
         if let Some((_, _, _, s, min_level)) = best {
             // Commit the round-robin step of the chosen service.
             let slot = self
-                .pick_for_user(s, min_level, true)
+                .pick_for_user(s, user, min_level, true)
                 .expect("the same pick as the peek");
             // A user rings for one task at a time: one offer is enough.
             self.offer(slot, &[user]);
@@ -624,7 +656,13 @@ impl Router {
 
     /// The task a user (qualifying from policy level `min_level` on) would
     /// get from service `s`; `commit` advances the round robin.
-    fn pick_for_user(&mut self, s: ServiceId, min_level: u8, commit: bool) -> Option<u32> {
+    fn pick_for_user(
+        &mut self,
+        s: ServiceId,
+        user: UserId,
+        min_level: u8,
+        commit: bool,
+    ) -> Option<u32> {
         let svc = &mut self.services[s as usize];
         if svc.queue.is_empty() {
             return None;
@@ -633,7 +671,7 @@ impl Router {
         let live = |e: Entry| entry_live(tasks, e);
         let wanted = |e: Entry| {
             let t = &tasks[e.slot as usize];
-            t.state == TaskState::Waiting && min_level <= t.level
+            t.state == TaskState::Waiting && min_level <= t.level && !t.refused_by(user)
         };
         // Strict is always first.
         if let Some(e) = svc.queue.first_in_level(0, live, wanted) {

@@ -261,7 +261,10 @@ pub struct RawUser {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawArrival {
-    pub service: String,
+    /// The service whose workflow receives the chats ...
+    pub service: Option<String>,
+    /// ... or a user exposed through Interact (direct contact).
+    pub user: Option<String>,
     pub channel: String,
     pub rate: Option<Rate>,
     pub profile: Option<RawProfile>,

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use crate::model::time::{to_secs_f64, Time};
 
 /// The contract's metric names, in summary.csv order.
-pub const METRICS: [&str; 24] = [
+pub const METRICS: [&str; 25] = [
     "offered",
     "queued",
     "handled",
@@ -34,6 +34,7 @@ pub const METRICS: [&str; 24] = [
     "occupancy",
     "mean_connected_s",
     "ronas",
+    "direct",
 ];
 pub const N_METRICS: usize = METRICS.len();
 
@@ -108,6 +109,8 @@ pub struct Tally {
     pub handled_in_sla: u64,
     pub connected_sum: u128,
     pub ronas: u64,
+    /// Direct-contact chats (no service session; counted for the tenant).
+    pub direct: u64,
     pub wait_max: Time,
     pub waits: Histogram<u64>,
 }
@@ -128,6 +131,7 @@ impl Default for Tally {
             handled_in_sla: 0,
             connected_sum: 0,
             ronas: 0,
+            direct: 0,
             wait_max: 0,
             waits: wait_histogram(),
         }
@@ -167,6 +171,7 @@ impl Tally {
         self.handled_in_sla += o.handled_in_sla;
         self.connected_sum += o.connected_sum;
         self.ronas += o.ronas;
+        self.direct += o.direct;
         self.wait_max = self.wait_max.max(o.wait_max);
         self.waits
             .add(&o.waits)
@@ -236,6 +241,7 @@ impl Tally {
             occupancy,
             mean_s(self.connected_sum, self.handled),
             self.ronas as f64,
+            self.direct as f64,
         ]
     }
 }
@@ -255,6 +261,9 @@ pub struct UserRow {
     pub acw_s: f64,
     pub rona_s: f64,
     pub in_call_s: f64,
+    /// Direct-contact chats and their time (they do not block the user).
+    pub direct_chats: u64,
+    pub direct_s: f64,
     /// Time per Teams presence, indexed by `Presence::index`.
     pub presence_s: [f64; 5],
     /// Busy time over staffed (not Offline) time.

@@ -32,17 +32,6 @@ pub fn build_arrivals(
     }
     for (i, a) in raw.arrivals.iter().enumerate() {
         let loc = format!("arrivals.{i}");
-        let Some(&service) = svc_index.get(a.service.as_str()) else {
-            cx.problem(
-                format!("{loc}.service"),
-                format!(
-                    "unknown service `{}`; defined: {}",
-                    a.service,
-                    names(services.iter().map(|s| s.name.as_str()))
-                ),
-            );
-            continue;
-        };
         let channel = match Channel::parse(&a.channel) {
             Ok(c) => c,
             Err(m) => {
@@ -50,12 +39,50 @@ pub fn build_arrivals(
                 continue;
             }
         };
-        if !services[service as usize].channels.contains(&channel) {
+        let (service, direct_user) = match (&a.service, &a.user) {
+            (Some(s), None) => match svc_index.get(s.as_str()) {
+                Some(&sid) => (sid, None),
+                None => {
+                    cx.problem(
+                        format!("{loc}.service"),
+                        format!(
+                            "unknown service `{s}`; defined: {}",
+                            names(services.iter().map(|s| s.name.as_str()))
+                        ),
+                    );
+                    continue;
+                }
+            },
+            (None, Some(u)) => match user_index.get(u.as_str()) {
+                Some(&uid) => {
+                    if !raw_user_has_interact(raw, &users[uid as usize]) {
+                        cx.problem(
+                            format!("{loc}.user"),
+                            format!("user `{u}` is contacted directly through Interact but lacks the `interact` user license (licenses = [\"im\", \"interact\"])"),
+                        );
+                    }
+                    if channel != Channel::Interact {
+                        cx.problem(format!("{loc}.channel"), "direct contact of a user goes through Interact: channel = \"interact\"");
+                    }
+                    (0, Some(uid))
+                }
+                None => {
+                    cx.problem(format!("{loc}.user"), format!("unknown user `{u}`"));
+                    continue;
+                }
+            },
+            _ => {
+                cx.problem(&loc, "give exactly one of `service` (chats through a service's workflow) or `user` (direct contact through Interact)");
+                continue;
+            }
+        };
+        if direct_user.is_none() && !services[service as usize].channels.contains(&channel) {
             cx.problem(
                 format!("{loc}.channel"),
                 format!(
                     "service `{}` does not serve channel `{}`: add it to the service's channels",
-                    a.service, a.channel
+                    a.service.as_deref().unwrap_or_default(),
+                    a.channel
                 ),
             );
         }
@@ -155,9 +182,18 @@ pub fn build_arrivals(
             patience,
             priority,
             preferred: source_preferred,
+            direct_user,
         });
     }
     sources
+}
+
+/// Whether the user's `[[users]]` group holds the `interact` user license.
+fn raw_user_has_interact(raw: &RawScenario, u: &User) -> bool {
+    raw.users[u.group as usize]
+        .licenses
+        .iter()
+        .any(|l| l == "interact")
 }
 
 /// Registers a ranked preferred-user list (best first); `None` when empty.
