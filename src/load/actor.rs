@@ -28,7 +28,7 @@ use super::route::{routes, Routes};
 use crate::behavior::rng::{stream, Rng, StreamKind};
 use crate::model::time::MICROS_PER_SEC;
 use crate::model::{Priority, Scenario, ServiceId, SourceId, Time, UserId, UNLIMITED};
-use crate::routing::{Action, Router, TaskState};
+use crate::routing::{Action, DistributionType, Router, TaskState};
 use crate::stats::timeweighted::TimeWeighted;
 use crate::stats::{metric_index, MetricRow, Tally};
 
@@ -436,9 +436,11 @@ impl<'s> Actor<'s> {
                 user,
                 round,
             } => {
+                let broadcast = self.router.kind(slot) == DistributionType::Broadcast;
                 let r =
                     self.live(slot, gen) && self.router.ring_timeout(slot, user, round, self.now);
-                if r {
+                // Broadcast offers have no RONA (as in the engine).
+                if r && !broadcast {
                     self.counts.ronas += 1;
                     self.tally[self.tasks[slot as usize].service as usize].ronas += 1;
                 }

@@ -149,6 +149,12 @@ pub fn check_sources(scn: &Scenario) -> Result<(), String> {
             i + 1
         ));
     }
+    if let Some(i) = scn.sources.iter().position(|s| s.direct_user.is_some()) {
+        return Err(format!(
+            "[[arrivals]] #{} contacts a user directly through Interact: those chats never reach the router, so `routesim load` does not generate them; remove the source or use `routesim run`",
+            i + 1
+        ));
+    }
     if scn.sources.iter().map(mean_rate).sum::<f64>() <= 0.0 {
         return Err("every [[arrivals]] rate is 0: nothing to load-test with".into());
     }
