@@ -6,6 +6,7 @@ pub mod analytic;
 pub mod behavior;
 pub mod cli;
 pub mod engine;
+pub mod load;
 pub mod model;
 pub mod planner;
 pub mod report;

@@ -3,6 +3,7 @@
 mod compare;
 mod erlang;
 pub mod format;
+mod load;
 mod merge;
 mod run;
 mod staff;
@@ -49,6 +50,9 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
     Erlang(erlang::ErlangArgs),
+    /// Load-test the router in real time (tokio): decision latency, throughput, --find-max.
+    #[command(long_about = load::LOAD_LONG_ABOUT)]
+    Load(load::LoadArgs),
 }
 
 /// Parses arguments and runs the command; returns the exit code.
@@ -73,6 +77,7 @@ pub fn main() -> i32 {
         Command::Erlang(a) => erlang::execute(a),
         Command::Merge(a) => merge::execute(a),
         Command::Compare(a) => compare::execute(a),
+        Command::Load(a) => load::execute(a),
     };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     code

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::scenario::units::parse_duration;
 use crate::stats::ci::Estimate;
-use crate::stats::{metric_index, METRICS};
+use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Op {
@@ -84,7 +84,7 @@ impl Threshold {
         format!(
             "{}:{}{bound}{}{}",
             self.service,
-            METRICS[self.metric],
+            metric_name(self.metric),
             self.op.symbol(),
             super::fmt::num(self.value)
         )
@@ -172,17 +172,39 @@ pub fn split<'a>(src: &'a str, services: &[&str]) -> Result<Parts<'a>, String> {
 
 /// A metric name (or k6-style sugar such as `p95(wait)`) to its index.
 pub fn resolve_metric(src: &str, metric: &str) -> Result<usize, String> {
+    resolve_metric_in(src, metric, false)
+}
+
+/// As `resolve_metric`; with `load`, the tenant-wide `LOAD_METRICS` resolve
+/// too (indices `N_METRICS..`).
+fn resolve_metric_in(src: &str, metric: &str, load: bool) -> Result<usize, String> {
     let name = sugar(metric).unwrap_or(metric);
-    metric_index(name).ok_or_else(|| {
-        format!(
-            "threshold `{src}`: unknown metric `{metric}`; expected one of {}",
-            METRICS.join(", ")
-        )
+    let found = if load {
+        any_metric_index(name)
+    } else {
+        metric_index(name)
+    };
+    found.ok_or_else(|| {
+        let mut names = METRICS.join(", ");
+        if load {
+            names = format!("{names}, {}", LOAD_METRICS.join(", "));
+        }
+        format!("threshold `{src}`: unknown metric `{metric}`; expected one of {names}")
     })
 }
 
-/// Parses a threshold; `services` are the valid service ids.
+/// Parses a threshold of `run`; `services` are the valid service ids.
 pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, false)
+}
+
+/// Parses a threshold of `load`: the contract's metrics plus the tenant-wide
+/// `LOAD_METRICS` (e.g. `decision_p99_us<1000`).
+pub fn parse_load(src: &str, services: &[&str]) -> Result<Threshold, String> {
+    parse_in(src, services, true)
+}
+
+fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
     let Parts {
         service,
         metric,
@@ -204,7 +226,13 @@ pub fn parse(src: &str, services: &[&str]) -> Result<Threshold, String> {
             },
         ),
     };
-    let metric = resolve_metric(src, metric)?;
+    let metric = resolve_metric_in(src, metric, load)?;
+    if metric >= N_METRICS && service != "*" {
+        let name = metric_name(metric);
+        return Err(format!(
+            "threshold `{src}`: `{name}` is measured for the whole tenant only; write `*:{name}` or `{name}`"
+        ));
+    }
     let value = match rhs.parse::<f64>() {
         Ok(v) => v,
         Err(_) => match rhs.strip_suffix('%') {
@@ -248,7 +276,7 @@ pub fn evaluate(t: &Threshold, observed: f64) -> Verdict {
 /// Evaluates every threshold on a summary (`run` and `merge` both use this).
 pub fn evaluate_all(summary: &super::summary::Summary, ts: &[Threshold]) -> Vec<Verdict> {
     ts.iter()
-        .map(|t| evaluate(t, t.observe(summary.get(&t.service, METRICS[t.metric]))))
+        .map(|t| evaluate(t, t.observe(summary.get(&t.service, metric_name(t.metric)))))
         .collect()
 }
 
@@ -282,6 +310,25 @@ mod tests {
             .contains("unknown metric"));
         assert!(parse("failed", &svc).is_err());
         assert!(parse("failed<abc", &svc).is_err());
+    }
+
+    #[test]
+    fn load_metrics_only_where_measured() {
+        let svc = ["support"];
+        let t = parse_load("decision_p99_us<1000", &svc).unwrap();
+        assert_eq!(t.expr(), "*:decision_p99_us<1000");
+        assert!(t.metric >= N_METRICS);
+        // Contract metrics keep their indices in both parsers.
+        assert_eq!(
+            parse_load("support:wait_p95_s<60", &svc).unwrap(),
+            parse("support:wait_p95_s<60", &svc).unwrap()
+        );
+        assert!(parse("decision_p99_us<1000", &svc)
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(parse_load("support:decisions_per_s>1", &svc)
+            .unwrap_err()
+            .contains("whole tenant"));
     }
 
     #[test]

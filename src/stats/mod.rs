@@ -43,6 +43,40 @@ pub fn metric_index(name: &str) -> Option<usize> {
     METRICS.iter().position(|m| *m == name)
 }
 
+/// Tenant-wide figures only `routesim load` measures (summary rows of service
+/// `*` after the contract's metrics). In thresholds they take the indices
+/// `N_METRICS..`, so `METRICS[i]` stays valid for every `run` threshold.
+pub const LOAD_METRICS: [&str; 9] = [
+    "decisions_per_s",
+    "decision_p50_us",
+    "decision_p99_us",
+    "decision_max_us",
+    "timer_lag_p99_ms",
+    "events_per_s",
+    "late_arrivals",
+    "dropped_arrivals",
+    "in_queue_at_stop",
+];
+
+/// Index of a contract or load metric by name (load metrics after `N_METRICS`).
+pub fn any_metric_index(name: &str) -> Option<usize> {
+    metric_index(name).or_else(|| {
+        LOAD_METRICS
+            .iter()
+            .position(|m| *m == name)
+            .map(|i| N_METRICS + i)
+    })
+}
+
+/// The name of a metric index from `metric_index` or `any_metric_index`.
+pub fn metric_name(i: usize) -> &'static str {
+    if i < N_METRICS {
+        METRICS[i]
+    } else {
+        LOAD_METRICS[i - N_METRICS]
+    }
+}
+
 pub type MetricRow = [f64; N_METRICS];
 
 /// A new HDR histogram of waits in microseconds (3 significant digits).
@@ -108,7 +142,14 @@ impl Tally {
     /// Records the wait of a task that left the queue.
     #[inline]
     pub fn record_wait(&mut self, wait: Time) {
-        if wait > 0 {
+        self.record_wait_as(wait, wait > 0);
+    }
+
+    /// As `record_wait`, with the driver saying whether the task waited (the
+    /// live load tester: its own µs of lateness are not a wait for P(wait)).
+    #[inline]
+    pub fn record_wait_as(&mut self, wait: Time, waited: bool) {
+        if waited {
             self.waited += 1;
         }
         self.wait_sum += wait as u128;
