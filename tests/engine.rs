@@ -190,3 +190,19 @@ fn intervals_cover_the_measured_window() {
     let offered: u64 = sinks.intervals.iter().map(|r| r.2).sum();
     assert_eq!(offered as f64, res.metrics[0][0]);
 }
+
+#[test]
+fn scenario_thresholds_are_checked_when_loading() {
+    let good = format!(
+        "thresholds = [\"support:p_abandon<=0.5\"]\n{}",
+        busy_scenario(1)
+    );
+    assert_eq!(load(&good).thresholds.len(), 1);
+    let bad = format!("thresholds = [\"bogus<1\"]\n{}", busy_scenario(1));
+    let err = routesim::scenario::load_str(std::path::Path::new("t.toml"), &bad, &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("thresholds.0")
+            && err.to_string().contains("unknown metric `bogus`"),
+        "{err}"
+    );
+}

@@ -316,13 +316,20 @@ pub fn build(
         }
     }
 
-    let thresholds = raw
+    let thresholds: Vec<String> = raw
         .thresholds
         .into_iter()
         .map(|t| match t {
             RawThreshold::Expr(e) | RawThreshold::Table { expr: e } => e,
         })
         .collect();
+    // Gates are checked here too, so `validate` catches them before a run.
+    let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    for (i, t) in thresholds.iter().enumerate() {
+        if let Err(m) = crate::report::thresholds::parse(t, &service_names) {
+            cx.problem(format!("thresholds.{i}"), m);
+        }
+    }
 
     if !cx.err.is_empty() {
         return Err(cx.err);
