@@ -76,24 +76,24 @@ pub enum Event {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Scheduled {
+struct Scheduled<E> {
     time: Time,
     seq: u64,
-    event: Event,
+    event: E,
 }
 
-impl PartialEq for Scheduled {
+impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, o: &Self) -> bool {
         (self.time, self.seq) == (o.time, o.seq)
     }
 }
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
+impl<E> Eq for Scheduled<E> {}
+impl<E> PartialOrd for Scheduled<E> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Scheduled {
+impl<E> Ord for Scheduled<E> {
     // Reversed: BinaryHeap is a max-heap and we want the earliest first.
     fn cmp(&self, o: &Self) -> Ordering {
         (o.time, o.seq).cmp(&(self.time, self.seq))
@@ -103,15 +103,33 @@ impl Ord for Scheduled {
 // Heap entries are moved on every push and pop: keep them at 32 bytes.
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
-#[derive(Debug, Default)]
-pub struct EventQueue {
-    heap: BinaryHeap<Scheduled>,
+/// A future-event list of any event type (the engine's `Event`, or the load
+/// tester's timers, keyed by wall-clock time).
+#[derive(Debug)]
+pub struct EventQueue<E = Event> {
+    heap: BinaryHeap<Scheduled<E>>,
     seq: u64,
 }
 
-impl EventQueue {
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        EventQueue {
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
+}
+
+impl<E> EventQueue<E> {
+    pub fn with_capacity(n: usize) -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(n),
+            seq: 0,
+        }
+    }
+
     #[inline]
-    pub fn schedule(&mut self, time: Time, event: Event) {
+    pub fn schedule(&mut self, time: Time, event: E) {
         self.heap.push(Scheduled {
             time,
             seq: self.seq,
@@ -121,8 +139,14 @@ impl EventQueue {
     }
 
     #[inline]
-    pub fn pop(&mut self) -> Option<(Time, Event)> {
+    pub fn pop(&mut self) -> Option<(Time, E)> {
         self.heap.pop().map(|s| (s.time, s.event))
+    }
+
+    /// Time of the next event.
+    #[inline]
+    pub fn peek_time(&self) -> Option<Time> {
+        self.heap.peek().map(|s| s.time)
     }
 
     pub fn len(&self) -> usize {

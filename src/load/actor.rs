@@ -14,8 +14,7 @@
 //! deadline passes: timers fire within microseconds at the cost of keeping one
 //! core busy while events are closer together than `spin`.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use crate::engine::events::EventQueue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::time::Instant;
 
@@ -120,32 +119,15 @@ enum Kind {
     Tick(u64),
 }
 
+/// A fired timer: its wall-clock due time, the scenario time it belongs to,
+/// and what happens.
 #[derive(Debug, Clone, Copy)]
 struct Timer {
     /// Wall µs since t0.
     due: Time,
-    seq: u64,
     /// The scenario time the event belongs to.
     at: Time,
     kind: Kind,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, o: &Self) -> bool {
-        (self.due, self.seq) == (o.due, o.seq)
-    }
-}
-impl Eq for Timer {}
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Timer {
-    // Reversed: the earliest (then first scheduled) on top of the max-heap.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.due, o.seq).cmp(&(self.due, self.seq))
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,8 +200,8 @@ pub struct Actor<'s> {
     routes: Routes,
     tasks: Vec<LiveTask>,
     free: Vec<u32>,
-    timers: BinaryHeap<Timer>,
-    seq: u64,
+    /// Keyed by wall due time; the payload is (scenario time, kind).
+    timers: EventQueue<(Time, Kind)>,
     actions: Vec<Action>,
     user_rngs: Vec<Rng>,
     /// Scenario µs, never decreasing.
@@ -254,8 +236,7 @@ impl<'s> Actor<'s> {
             routes: routes(scn)?,
             tasks: Vec::new(),
             free: Vec::new(),
-            timers: BinaryHeap::with_capacity(1 << 12),
-            seq: 0,
+            timers: EventQueue::with_capacity(1 << 12),
             actions: Vec::with_capacity(16),
             user_rngs: (0..scn.users.len())
                 .map(|u| stream(scn.sim.seed, 0, StreamKind::User, u as u32))
@@ -299,13 +280,7 @@ impl<'s> Actor<'s> {
     }
 
     fn push(&mut self, due: Time, at: Time, kind: Kind) {
-        self.timers.push(Timer {
-            due,
-            seq: self.seq,
-            at,
-            kind,
-        });
-        self.seq += 1;
+        self.timers.schedule(due, (at, kind));
     }
 
     fn take_arrival(&mut self, a: Arrival) {
@@ -345,10 +320,10 @@ impl<'s> Actor<'s> {
             clock = self.elapsed();
             let mut fired = 0;
             while fired < BATCH {
-                match self.timers.peek() {
-                    Some(t) if t.due <= clock => {
-                        let t = self.timers.pop().expect("peeked");
-                        clock = self.fire(t, clock);
+                match self.timers.peek_time() {
+                    Some(due) if due <= clock => {
+                        let (due, (at, kind)) = self.timers.pop().expect("peeked");
+                        clock = self.fire(Timer { due, at, kind }, clock);
                         fired += 1;
                     }
                     _ => break,
@@ -362,7 +337,7 @@ impl<'s> Actor<'s> {
             {
                 break;
             }
-            let next = self.timers.peek().map(|t| t.due);
+            let next = self.timers.peek_time();
             match next {
                 _ if fired == BATCH => tokio::task::yield_now().await,
                 Some(d) if d <= clock + self.cfg.spin => tokio::task::yield_now().await,
