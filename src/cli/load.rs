@@ -105,21 +105,10 @@ fn bad(msg: impl std::fmt::Display) -> i32 {
 }
 
 pub fn execute(a: LoadArgs) -> i32 {
-    let loaded = match crate::scenario::load(&a.scenario, &a.set) {
-        Ok(l) => l,
-        Err(e) => return bad(e),
+    let mut scn = match super::load_scenario(&a.scenario, &a.set, a.quiet) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    let mut scn = loaded.scenario;
-    if !a.quiet {
-        for w in &loaded.warnings {
-            eprintln!(
-                "warning: {}: {}: {}",
-                a.scenario.display(),
-                w.location,
-                w.message
-            );
-        }
-    }
     if let Some(s) = a.seed {
         scn.sim.seed = s;
     }

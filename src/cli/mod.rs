@@ -83,6 +83,33 @@ pub fn main() -> i32 {
     code
 }
 
+/// Loads a scenario for a command: warnings go to stderr (unless `quiet`),
+/// and a bad scenario is printed and turned into exit code 2.
+pub fn load_scenario(
+    path: &std::path::Path,
+    sets: &[String],
+    quiet: bool,
+) -> Result<crate::model::Scenario, i32> {
+    match crate::scenario::load(path, sets) {
+        Ok(loaded) => {
+            if !quiet {
+                print_warnings(path, &loaded.warnings);
+            }
+            Ok(loaded.scenario)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+pub fn print_warnings(path: &std::path::Path, warnings: &[crate::scenario::Problem]) {
+    for w in warnings {
+        eprintln!("warning: {}: {}: {}", path.display(), w.location, w.message);
+    }
+}
+
 /// Whether progress bars and colour belong on stdout.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()

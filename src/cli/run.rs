@@ -49,24 +49,10 @@ pub struct RunArgs {
 }
 
 pub fn execute(a: RunArgs) -> i32 {
-    let loaded = match crate::scenario::load(&a.scenario, &a.set) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
+    let mut scn = match super::load_scenario(&a.scenario, &a.set, a.quiet) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    let mut scn = loaded.scenario;
-    if !a.quiet {
-        for w in &loaded.warnings {
-            eprintln!(
-                "warning: {}: {}: {}",
-                a.scenario.display(),
-                w.location,
-                w.message
-            );
-        }
-    }
     if let Some(s) = a.seed {
         scn.sim.seed = s;
     }

@@ -17,14 +17,7 @@ pub struct ValidateArgs {
 pub fn execute(a: ValidateArgs) -> i32 {
     match crate::scenario::load(&a.scenario, &a.set) {
         Ok(loaded) => {
-            for w in &loaded.warnings {
-                eprintln!(
-                    "warning: {}: {}: {}",
-                    a.scenario.display(),
-                    w.location,
-                    w.message
-                );
-            }
+            super::print_warnings(&a.scenario, &loaded.warnings);
             let s = &loaded.scenario;
             out!(
                 "{}: ok ({} services, {} users, {} arrival sources, {} workflows)",
