@@ -31,6 +31,11 @@ pub struct SweepArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
+    /// Run only shard I of N (0-based): the work items k (point by point,
+    /// replication by replication) with k % N == I. `routesim merge`
+    /// combines the shards into exactly the unsharded sweep.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -57,6 +62,7 @@ pub fn execute(a: SweepArgs) -> i32 {
         seed: a.seed,
         replications: a.replications,
         threads: a.threads.map(|t| t as usize),
+        shard: a.shard,
     };
     let plan = match plan(&a.scenario, &varies, &opts) {
         Ok(p) => p,
@@ -74,13 +80,14 @@ pub fn execute(a: SweepArgs) -> i32 {
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", plan.base.name)));
     let n_points = plan.points.len();
-    let bar = progress(plan.work(), "point replications", a.quiet);
+    let (n_items, n_work) = (plan.items(a.shard).len(), plan.work());
+    let bar = progress(n_items as u64, "point replications", a.quiet);
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1);
         }
     };
-    let result = run(plan, opts.threads, &tick)
+    let result = run(plan, opts.threads, opts.shard, &tick)
         .and_then(|s| s.write(&out_dir).map(|_| s).map_err(SweepError::Run));
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -93,9 +100,12 @@ pub fn execute(a: SweepArgs) -> i32 {
         }
     };
     if !a.quiet {
+        let shard = a.shard.map_or_else(String::new, |(i, n)| {
+            format!(" (shard {i}/{n}: {n_items} of {n_work} point replications)")
+        });
         let lines = [
             format!(
-                "{}: {n_points} point{}, {} replication{} each, seed {}, {} events in {:.2}s",
+                "{}: {n_points} point{}, {} replication{} each{shard}, seed {}, {} events in {:.2}s",
                 sweep.scenario,
                 if n_points == 1 { "" } else { "s" },
                 sweep.replications,

@@ -5,4 +5,5 @@
 pub mod erlang;
 pub mod staff;
 pub mod sweep;
+pub mod sweep_merge;
 pub mod vary;

@@ -16,10 +16,13 @@ use super::vary::{grid, Vary};
 use crate::model::Scenario;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::push_str;
-use crate::report::summary::{short, JsonRow, Summary, SUMMARY_HEADER};
+use crate::report::summary::{
+    short, JsonRow, MetricTable, Summary, SummaryMeta, REPLICATIONS_HEADER, SUMMARY_HEADER,
+};
 use crate::report::table::Table;
 use crate::run::{run_replication_quiet, RunError};
 use crate::scenario::{self, ScenarioError};
+use crate::stats::RepResult;
 
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -29,13 +32,20 @@ pub struct SweepOptions {
     pub replications: Option<u32>,
     /// Worker threads; `None` = all cores.
     pub threads: Option<usize>,
+    /// `(i, n)`: run only the work items k (in flattened (point, replication)
+    /// order) with `k % n == i`. `routesim merge` combines all shards into
+    /// exactly the unsharded sweep.
+    pub shard: Option<(u32, u32)>,
 }
 
-/// One grid point and its summary over replications.
+/// One grid point: its exact per-replication metrics and their summary.
 #[derive(Debug)]
 pub struct Point {
     /// (key, value as given on the command line), in --vary order.
     pub params: Vec<(String, String)>,
+    /// The replications run (all, or a shard's), as replications.csv holds them.
+    pub table: MetricTable,
+    /// `Summary::from_table` of `table`; its hash is the point's scenario's.
     pub summary: Summary,
 }
 
@@ -47,6 +57,10 @@ pub struct Sweep {
     pub seed: u64,
     pub replications: u32,
     pub keys: Vec<String>,
+    /// The grid: each key with its values in order.
+    pub varies: Vec<Vary>,
+    /// `(i, n)` when this is shard i of n.
+    pub shard: Option<(u32, u32)>,
     pub points: Vec<Point>,
     pub events: u64,
     pub elapsed: Duration,
@@ -78,10 +92,37 @@ impl std::error::Error for SweepError {}
 pub struct Plan {
     pub base: Scenario,
     pub keys: Vec<String>,
+    pub varies: Vec<Vary>,
     pub points: Vec<(Vec<(String, String)>, Scenario)>,
 }
 
+/// The work items `(point, replication)` of a sweep whose points have
+/// `replications[p]` replications, flattened point by point, then kept if
+/// their index k satisfies `k % n == i` for `shard = (i, n)`.
+pub fn work_items(replications: &[u32], shard: Option<(u32, u32)>) -> Vec<(usize, u32)> {
+    replications
+        .iter()
+        .enumerate()
+        .flat_map(|(p, &n)| (0..n).map(move |r| (p, r)))
+        .enumerate()
+        .filter(|(k, _)| shard.is_none_or(|(i, n)| *k as u64 % n as u64 == i as u64))
+        .map(|(_, item)| item)
+        .collect()
+}
+
 impl Plan {
+    fn replications(&self) -> Vec<u32> {
+        self.points
+            .iter()
+            .map(|(_, s)| s.sim.replications)
+            .collect()
+    }
+
+    /// The work items this sweep (or shard) runs.
+    pub fn items(&self, shard: Option<(u32, u32)>) -> Vec<(usize, u32)> {
+        work_items(&self.replications(), shard)
+    }
+
     /// Replications over all points: the work items.
     pub fn work(&self) -> u64 {
         self.points
@@ -131,6 +172,7 @@ pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, S
     Ok(Plan {
         base: overridden(base),
         keys: varies.iter().map(|v| v.key.clone()).collect(),
+        varies: varies.to_vec(),
         points: loaded,
     })
 }
@@ -139,6 +181,7 @@ pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, S
 pub fn run(
     plan: Plan,
     threads: Option<usize>,
+    shard: Option<(u32, u32)>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Sweep, SweepError> {
     let started = Instant::now();
@@ -148,12 +191,7 @@ pub fn run(
         .map_err(|e| SweepError::Run(RunError::Threads(e.to_string())))?;
     // Flattened so that a few points with many replications, or many points
     // with one, keep every core busy alike.
-    let items: Vec<(usize, u32)> = plan
-        .points
-        .iter()
-        .enumerate()
-        .flat_map(|(p, (_, s))| (0..s.sim.replications).map(move |r| (p, r)))
-        .collect();
+    let items = plan.items(shard);
     let results: Vec<_> = pool.install(|| {
         items
             .par_iter()
@@ -164,21 +202,21 @@ pub fn run(
             })
             .collect()
     });
-    let mut results = results.into_iter();
-    let mut events = 0;
+    let mut per_point: Vec<Vec<RepResult>> = plan.points.iter().map(|_| Vec::new()).collect();
+    for (&(p, _), res) in items.iter().zip(results) {
+        per_point[p].push(res);
+    }
+    let events = per_point.iter().flatten().map(|r| r.events).sum();
     let points = plan
         .points
         .iter()
-        .map(|(params, scn)| {
-            let reps: Vec<_> = results
-                .by_ref()
-                .take(scn.sim.replications as usize)
-                .collect();
-            events += reps.iter().map(|r| r.events).sum::<u64>();
-            Point {
-                params: params.clone(),
-                summary: Summary::from_results(scn, &reps),
-            }
+        .zip(per_point)
+        .map(|((params, scn), reps)| {
+            Point::new(
+                params.clone(),
+                meta(scn),
+                MetricTable::from_results(scn, &reps),
+            )
         })
         .collect();
     Ok(Sweep {
@@ -187,33 +225,88 @@ pub fn run(
         seed: plan.base.sim.seed,
         replications: plan.base.sim.replications,
         keys: plan.keys,
+        varies: plan.varies,
+        shard,
         points,
         events,
         elapsed: started.elapsed(),
     })
 }
 
+fn meta(scn: &Scenario) -> SummaryMeta {
+    SummaryMeta {
+        scenario: scn.name.clone(),
+        hash: scn.hash.clone(),
+        seed: scn.sim.seed,
+        total_replications: scn.sim.replications,
+    }
+}
+
+impl Point {
+    /// A point of the replications in `table`, summarised by the one aggregation.
+    pub fn new(params: Vec<(String, String)>, meta: SummaryMeta, table: MetricTable) -> Point {
+        Point {
+            params,
+            summary: Summary::from_table(meta, &table),
+            table,
+        }
+    }
+}
+
+/// `point,param_<key>...,` then `rest`: the header of sweep.csv and sweep_replications.csv.
+pub(crate) fn header(keys: &[String], rest: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(b"point");
+    for k in keys {
+        out.push(b',');
+        push_str(&mut out, &format!("param_{k}"));
+    }
+    out.push(b',');
+    out.extend_from_slice(rest.as_bytes());
+    out
+}
+
+/// `point,value...,`: the columns that start each of a point's rows.
+pub(crate) fn row_prefix(point: usize, params: &[(String, String)]) -> Vec<u8> {
+    let mut prefix = point.to_string().into_bytes();
+    for (_, v) in params {
+        prefix.push(b',');
+        push_str(&mut prefix, v);
+    }
+    prefix.push(b',');
+    prefix
+}
+
+/// `KEY=V1,V2,...`: one --vary as recorded in sweep.json (ranges expanded).
+pub(crate) fn vary_spec(v: &Vary) -> String {
+    format!("{}={}", v.key, v.values.join(","))
+}
+
 impl Sweep {
     /// sweep.csv: `point,param_<key>...,service,metric,mean,ci95,min,max,replications`.
     pub fn to_csv(&self) -> String {
-        let mut out = Vec::new();
-        out.extend_from_slice(b"point");
-        for k in &self.keys {
-            out.push(b',');
-            push_str(&mut out, &format!("param_{k}"));
-        }
-        out.push(b',');
-        out.extend_from_slice(SUMMARY_HEADER.as_bytes());
+        let mut out = header(&self.keys, SUMMARY_HEADER);
         for (i, p) in self.points.iter().enumerate() {
-            let mut prefix = i.to_string().into_bytes();
-            for (_, v) in &p.params {
-                prefix.push(b',');
-                push_str(&mut prefix, v);
-            }
-            prefix.push(b',');
+            let prefix = row_prefix(i, &p.params);
             for r in &p.summary.rows {
                 out.extend_from_slice(&prefix);
                 out.extend_from_slice(r.csv_fields().as_bytes());
+                out.push(b'\n');
+            }
+        }
+        String::from_utf8(out).expect("CSV of UTF-8 fields is UTF-8")
+    }
+
+    /// sweep_replications.csv: `point,param_<key>...,replication,service,metric,value`,
+    /// the exact per-replication values (round-trip form, undefined empty) that
+    /// sweep.csv summarises; `merge` recomputes the summaries from them.
+    pub fn to_replications_csv(&self) -> String {
+        let mut out = header(&self.keys, REPLICATIONS_HEADER);
+        for (i, p) in self.points.iter().enumerate() {
+            let prefix = row_prefix(i, &p.params);
+            for line in p.table.to_csv().lines().skip(1) {
+                out.extend_from_slice(&prefix);
+                out.extend_from_slice(line.as_bytes());
                 out.push(b'\n');
             }
         }
@@ -227,6 +320,8 @@ impl Sweep {
             point: usize,
             params: serde_json::Map<String, serde_json::Value>,
             scenario_hash: &'a str,
+            replications: u32,
+            total_replications: u32,
             metrics: Vec<JsonRow<'a>>,
         }
         #[derive(Serialize)]
@@ -238,6 +333,8 @@ impl Sweep {
             seed: u64,
             replications: u32,
             parameters: &'a [String],
+            vary: Vec<String>,
+            shard: Option<String>,
             points: Vec<P<'a>>,
         }
         let doc = Doc {
@@ -248,6 +345,8 @@ impl Sweep {
             seed: self.seed,
             replications: self.replications,
             parameters: &self.keys,
+            vary: self.varies.iter().map(vary_spec).collect(),
+            shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
             points: self
                 .points
                 .iter()
@@ -260,6 +359,8 @@ impl Sweep {
                         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                         .collect(),
                     scenario_hash: &p.summary.hash,
+                    replications: p.summary.replications,
+                    total_replications: p.summary.total_replications,
                     metrics: p.summary.json_rows(),
                 })
                 .collect(),
@@ -295,7 +396,8 @@ impl Sweep {
         t
     }
 
-    /// Writes sweep.csv and sweep.json into `dir`, each atomically.
+    /// Writes sweep.csv, sweep.json and sweep_replications.csv into `dir`,
+    /// each atomically, then report.html from sweep.csv.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
         let err = |path: &Path| {
             let path = path.to_path_buf();
@@ -303,7 +405,11 @@ impl Sweep {
         };
         std::fs::create_dir_all(dir).map_err(err(dir))?;
         let mut files = Vec::new();
-        for (name, body) in [("sweep.csv", self.to_csv()), ("sweep.json", self.to_json())] {
+        for (name, body) in [
+            ("sweep.csv", self.to_csv()),
+            ("sweep.json", self.to_json()),
+            ("sweep_replications.csv", self.to_replications_csv()),
+        ] {
             let p = dir.join(name);
             files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
         }

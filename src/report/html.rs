@@ -625,11 +625,29 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
     let cats: Vec<String> = x_vals.iter().map(|s| s.to_string()).collect();
     let line_vals: Vec<&str> = lk.map(&distinct).unwrap_or_else(|| vec![""]);
     let x_name = &params[xk].1;
-    let title = format!("routesim sweep report: {}", dir.display());
+    // Named after the scenario in sweep.json, not the folder, so a merge of
+    // shards writes the same page as the unsharded sweep.
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        scenario: String,
+        shard: Option<String>,
+    }
+    let meta = std::fs::read_to_string(dir.join("sweep.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Meta>(&t).ok());
+    let title = match &meta {
+        Some(Meta {
+            scenario,
+            shard: Some(sh),
+        }) => format!("routesim sweep report: {scenario} (shard {sh}, partial)"),
+        Some(m) => format!("routesim sweep report: {}", m.scenario),
+        None => format!("routesim sweep report: {}", dir.display()),
+    };
     let mut b = String::new();
     let _ = writeln!(
         b,
-        "<h1>routesim sweep report</h1>\n<p class=\"note\">{} points from sweep.csv; x: <code>{}</code>{}; service <code>*</code>.</p>",
+        "<h1>{}</h1>\n<p class=\"note\">{} points from sweep.csv; x: <code>{}</code>{}; service <code>*</code>.</p>",
+        esc(&title),
         points.len(),
         esc(x_name),
         lk.map(|k| format!("; one line per <code>{}</code>", esc(&params[k].1)))

@@ -207,7 +207,7 @@ fn check_same_run(inputs: &[ResultDir]) -> Result<(), String> {
 }
 
 /// "1, 3-5, 9"
-fn ranges(xs: &[u32]) -> String {
+pub(crate) fn ranges(xs: &[u32]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;
     while i < xs.len() {

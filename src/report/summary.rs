@@ -137,22 +137,33 @@ impl MetricTable {
     /// in errors. Every replication must list the same services, each with
     /// every metric once.
     pub fn parse_csv(path: &Path, text: &str) -> Result<MetricTable, String> {
-        let at = |line: usize, m: String| format!("{}:{line}: {m}", path.display());
-        let mut lines = text.lines().enumerate();
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
         match lines.next() {
             Some((_, h)) if format!("{h}\n") == REPLICATIONS_HEADER => {}
             _ => {
-                return Err(at(
-                    1,
-                    format!("expected the header `{}`", REPLICATIONS_HEADER.trim_end()),
+                return Err(format!(
+                    "{}:1: expected the header `{}`",
+                    path.display(),
+                    REPLICATIONS_HEADER.trim_end()
                 ))
             }
         }
+        MetricTable::parse_rows(path, lines)
+    }
+
+    /// Parses data rows `replication,service,metric,value` given with their
+    /// 1-based line numbers in `path` (replications.csv without its header,
+    /// or one sweep point's rows of sweep_replications.csv without their
+    /// point columns).
+    pub fn parse_rows<'a>(
+        path: &Path,
+        lines: impl Iterator<Item = (usize, &'a str)>,
+    ) -> Result<MetricTable, String> {
+        let at = |line: usize, m: String| format!("{}:{line}: {m}", path.display());
         let mut services: Vec<String> = Vec::new();
         let mut reps: Vec<RepMetrics> = Vec::new();
         let mut seen: Vec<Vec<[bool; N_METRICS]>> = Vec::new();
-        for (i, line) in lines {
-            let n = i + 1;
+        for (n, line) in lines {
             if line.is_empty() {
                 continue;
             }

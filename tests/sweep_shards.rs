@@ -1,0 +1,177 @@
+//! `routesim sweep --shard I/N` and `routesim merge` of sweep folders: the
+//! merge of all shards is the unsharded sweep, byte for byte, and folders
+//! that do not belong together are refused with exit 2.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use common::mmc_scenario;
+use predicates::str::contains;
+
+const FILES: [&str; 4] = [
+    "sweep.csv",
+    "sweep.json",
+    "sweep_replications.csv",
+    "report.html",
+];
+
+fn routesim() -> Command {
+    Command::cargo_bin("routesim").unwrap()
+}
+
+/// A short M/M/c+M scenario with 3 replications.
+fn scenario(dir: &Path) -> PathBuf {
+    let p = dir.join("small.toml");
+    std::fs::write(&p, mmc_scenario(0.3, 60.0, 20, Some(120.0), 20.0, 0.5, 3)).unwrap();
+    p
+}
+
+/// `sweep` of 2 points x 3 replications (20 simulated minutes) into `out`.
+fn sweep(scn: &Path, out: &Path, vary: &str, shard: Option<&str>) {
+    let mut cmd = routesim();
+    cmd.arg("sweep")
+        .arg(scn)
+        .args([
+            "--vary",
+            vary,
+            "--set",
+            "simulation.duration=20m",
+            "--quiet",
+        ])
+        .arg("-o")
+        .arg(out);
+    if let Some(s) = shard {
+        cmd.args(["--shard", s]);
+    }
+    cmd.assert().success();
+}
+
+const VARY: &str = "users.agent.count=18,20";
+
+fn shards(scn: &Path, root: &Path, n: u32) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let out = root.join(format!("shards{n}/{i}"));
+            sweep(scn, &out, VARY, Some(&format!("{i}/{n}")));
+            out
+        })
+        .collect()
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Command {
+    let mut cmd = routesim();
+    cmd.arg("merge").args(dirs).arg("-o").arg(out);
+    cmd
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = scenario(dir.path());
+    let full = dir.path().join("full");
+    sweep(&scn, &full, VARY, None);
+    let reps = std::fs::read_to_string(full.join("sweep_replications.csv")).unwrap();
+    assert!(reps.starts_with("point,param_users.agent.count,replication,service,metric,value\n"));
+    assert!(reps.contains("\n1,20,2,support,offered,"));
+    for n in [2, 3] {
+        let parts = shards(&scn, dir.path(), n);
+        let json = std::fs::read_to_string(parts[1].join("sweep.json")).unwrap();
+        assert!(json.contains(&format!("\"shard\": \"1/{n}\"")), "{json}");
+        assert!(parts[0].join("sweep.csv").exists() && parts[0].join("report.html").exists());
+        let out = dir.path().join(format!("merged{n}"));
+        merge(&parts, &out)
+            .assert()
+            .success()
+            .stdout(contains("6 of 6 point replications"));
+        for f in FILES {
+            let (a, b) = (
+                std::fs::read(full.join(f)).unwrap(),
+                std::fs::read(out.join(f)).unwrap(),
+            );
+            assert!(
+                a == b,
+                "{f} of {n} merged shards differs from the unsharded sweep"
+            );
+        }
+    }
+    let json = std::fs::read_to_string(full.join("sweep.json")).unwrap();
+    assert!(json.contains("\"shard\": null"));
+}
+
+#[test]
+fn mismatched_grid_and_run_folders_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = scenario(dir.path());
+    let parts = shards(&scn, dir.path(), 2);
+    let other = dir.path().join("other");
+    sweep(&scn, &other, "users.agent.count=18,21", Some("1/2"));
+    merge(&[parts[0].clone(), other.clone()], &dir.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "other has the grid --vary users.agent.count=18,21",
+        ))
+        .stderr(contains("users.agent.count=18,20"));
+
+    let run = dir.path().join("run");
+    routesim()
+        .arg("run")
+        .arg(&scn)
+        .args(["--set", "simulation.duration=20m", "--quiet", "-o"])
+        .arg(&run)
+        .assert()
+        .success();
+    merge(&[parts[0].clone(), run.clone()], &dir.path().join("y"))
+        .assert()
+        .code(2)
+        .stderr(contains("run holds a run's results"))
+        .stderr(contains("never both"));
+    merge(&[parts[0].clone(), parts[0].clone()], &dir.path().join("z"))
+        .assert()
+        .code(2)
+        .stderr(contains("point 0 replication 0 is in both"));
+    assert!(!dir.path().join("x").exists() && !dir.path().join("y").exists());
+}
+
+#[test]
+fn missing_shard_is_refused_unless_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = scenario(dir.path());
+    let parts = shards(&scn, dir.path(), 3);
+    let two = &parts[..2];
+    let out = dir.path().join("partial");
+    merge(two, &out)
+        .assert()
+        .code(2)
+        .stderr(contains("2 of 6 point replications missing"))
+        .stderr(contains("point 0 replication 2; point 1 replication 2"))
+        .stderr(contains("shard 2 of 3 is not among the inputs"));
+    assert!(!out.join("sweep.csv").exists());
+    merge(two, &out)
+        .arg("--partial")
+        .assert()
+        .success()
+        .stderr(contains("partial merge: 4 of 6"));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("0,18,*,offered,") && l.ends_with(",2")));
+}
+
+#[test]
+fn bad_shard_specs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = scenario(dir.path());
+    for bad in ["3/2", "0/0", "a/b"] {
+        routesim()
+            .arg("sweep")
+            .arg(&scn)
+            .args(["--vary", VARY, "--shard", bad, "-o"])
+            .arg(dir.path().join("x"))
+            .assert()
+            .code(2)
+            .stderr(contains(format!("`{bad}`")));
+    }
+}
