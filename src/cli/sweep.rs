@@ -67,7 +67,7 @@ pub fn execute(a: SweepArgs) -> i32 {
     let plan = match plan(&a.scenario, &varies, &opts) {
         Ok(p) => p,
         Err(e) => {
-            if let SweepError::Vary(_) = e {
+            if let SweepError::Input(_) = e {
                 eprintln!("{}: {e}", a.scenario.display());
             } else {
                 eprintln!("{e}");

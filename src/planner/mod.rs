@@ -7,3 +7,30 @@ pub mod staff;
 pub mod sweep;
 pub mod sweep_merge;
 pub mod vary;
+
+use std::fmt;
+
+use crate::run::RunError;
+use crate::scenario::ScenarioError;
+
+/// What a planner command can fail with: a bad flag (`--vary`, `--target`,
+/// `--group`, ...), a scenario that does not load, or a run that cannot
+/// write its output.
+#[derive(Debug)]
+pub enum PlannerError {
+    Input(String),
+    Scenario(ScenarioError),
+    Run(RunError),
+}
+
+impl fmt::Display for PlannerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlannerError::Input(m) => f.write_str(m),
+            PlannerError::Scenario(e) => write!(f, "{e}"),
+            PlannerError::Run(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PlannerError {}

@@ -14,7 +14,6 @@
 //! non-exponential times; there it only seeds the search.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -61,25 +60,7 @@ impl Default for StaffOptions {
     }
 }
 
-#[derive(Debug)]
-pub enum StaffError {
-    /// A bad flag: group, target, option.
-    Input(String),
-    Scenario(ScenarioError),
-    Run(RunError),
-}
-
-impl fmt::Display for StaffError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StaffError::Input(m) => f.write_str(m),
-            StaffError::Scenario(e) => write!(f, "{e}"),
-            StaffError::Run(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for StaffError {}
+pub use super::PlannerError as StaffError;
 
 /// The staffing intervals of a scenario and, per interval, the arrival rate
 /// of each source (per second, in `scn.sources` order). The interval length

@@ -5,7 +5,6 @@
 //! from the seed derived from (seed, r), as in `run`: common random numbers,
 //! so differences between points are the parameters', not the noise's.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -66,26 +65,7 @@ pub struct Sweep {
     pub elapsed: Duration,
 }
 
-#[derive(Debug)]
-pub enum SweepError {
-    /// Bad --vary or a grid too large.
-    Vary(String),
-    /// The base scenario, or one point's, does not load.
-    Scenario(ScenarioError),
-    Run(RunError),
-}
-
-impl fmt::Display for SweepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SweepError::Vary(m) => f.write_str(m),
-            SweepError::Scenario(e) => write!(f, "{e}"),
-            SweepError::Run(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for SweepError {}
+pub use super::PlannerError as SweepError;
 
 /// A loaded, validated sweep, ready to run.
 #[derive(Debug)]
@@ -136,7 +116,7 @@ impl Plan {
 /// whole scenario, so a `--vary` key the scenario lacks, or a value it
 /// refuses, is reported with the point that holds it before anything runs.
 pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, SweepError> {
-    let points = grid(varies).map_err(SweepError::Vary)?;
+    let points = grid(varies).map_err(SweepError::Input)?;
     let text = std::fs::read_to_string(path).map_err(|e| {
         SweepError::Scenario(ScenarioError::single(
             path,
