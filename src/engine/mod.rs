@@ -327,9 +327,14 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let service = spec.service;
         let svc = &self.scn.services[service as usize];
         let measured = self.now >= self.window.lo;
+        // A reused slot keeps counting generations (end_task already moved it on).
+        let (slot, gen) = match self.free.pop() {
+            Some(slot) => (slot, self.tasks[slot as usize].gen),
+            None => (self.tasks.len() as u32, 0),
+        };
         let rec = TaskRec {
             id: self.next_task,
-            gen: 0,
+            gen,
             service,
             channel: trace.and_then(|r| r.channel).unwrap_or(spec.channel),
             priority: trace
@@ -360,17 +365,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
         };
         self.next_task += 1;
         self.live_tasks += 1;
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                let gen = self.tasks[slot as usize].gen.wrapping_add(1);
-                self.tasks[slot as usize] = TaskRec { gen, ..rec };
-                slot
-            }
-            None => {
-                self.tasks.push(rec);
-                (self.tasks.len() - 1) as u32
-            }
-        };
+        if slot as usize == self.tasks.len() {
+            self.tasks.push(rec);
+        } else {
+            self.tasks[slot as usize] = rec;
+        }
         if measured {
             self.tally[service as usize].offered += 1;
             self.interval[service as usize].offered += 1;
@@ -626,7 +625,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 _ => {}
             }
         }
-        self.emit_session(slot, outcome, None);
+        if self.sinks.wants_sessions() {
+            self.emit_session(slot, outcome, None);
+        }
         let t = &mut self.tasks[slot as usize];
         self.live_tasks -= 1;
         self.free.push(slot);

@@ -262,10 +262,12 @@ impl Router {
             round,
             ..TaskRoute::default()
         };
+        if self.services[service as usize].policy_from.len() >= 2 {
+            self.schedule_policy(slot, now);
+        }
         let pos = self.services[service as usize]
             .queue
             .push(slot, seq, priority);
-        self.schedule_policy(slot, now);
         self.dispatch_task(slot);
         pos
     }
@@ -573,6 +575,7 @@ impl Router {
     }
 
     /// Whether `user` matches the task's current policy level.
+    #[inline]
     fn matches(&self, slot: u32, user: UserId) -> bool {
         let t = &self.tasks[slot as usize];
         if t.refused_by(user) {
@@ -606,7 +609,7 @@ impl Router {
             }
         }
         if n < width {
-            for &(_, u) in &self.services[service as usize].selectable {
+            for &(_, _, u) in &self.services[service as usize].selectable {
                 if chosen[..n].contains(&u) || !self.matches(slot, u) {
                     continue;
                 }

@@ -8,9 +8,9 @@ use crate::model::{
 
 /// Ordering key of a selectable user within a service: fewest chats first,
 /// then (most_qualified) the highest qualification, then longest idle, then
-/// the stable user index. The first three are packed into one u128 (load,
-/// rank, idle time from the high bits down) so the hot set compares cheaply.
-pub type UserKey = (u128, UserId);
+/// the stable user index. Load and rank share one u64 so the hot set
+/// compares three machine words.
+pub type UserKey = (u64, Time, UserId);
 
 /// Never matches any policy level.
 pub const NEVER_MATCHES: u8 = u8::MAX;
@@ -137,9 +137,7 @@ impl UserRoute {
 
     #[inline]
     pub fn key(&self, m: usize, id: UserId) -> UserKey {
-        let packed = (self.load as u128) << 96
-            | (self.memberships[m].rank as u128) << 64
-            | self.idle_since as u128;
-        (packed, id)
+        let class = (self.load as u64) << 32 | self.memberships[m].rank as u64;
+        (class, self.idle_since, id)
     }
 }
