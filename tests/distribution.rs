@@ -519,8 +519,8 @@ fn broadcast_timeout_does_not_park_users_in_rona() {
     assert_eq!(t0.outcome, Outcome::CustomerHangupInQueue);
     assert_eq!(t0.ended, us(25.0));
     assert_eq!(
-        t0.offers, 3,
-        "rings at 0 to all three; after all let it ring out it is not offered to them again"
+        t0.offers, 6,
+        "rings all three at 0; all ring out at 10; after the 5 s redistribution pause all three ring again at 15"
     );
     let t1 = out.task(1);
     assert_eq!(t1.outcome, Outcome::CustomerHangupInQueue);
@@ -530,7 +530,7 @@ fn broadcast_timeout_does_not_park_users_in_rona() {
     );
     for u in ["a", "b", "c"] {
         let r = out.user(u);
-        assert_eq!(r.offers, 2, "{u}");
+        assert_eq!(r.offers, 3, "{u}");
         assert_eq!(r.rona_s, 0.0, "{u} never flagged RONA");
     }
 }
@@ -576,10 +576,10 @@ fn check_unanswered(out: &Out) {
             // a (tie at idle 0, lower index) declines at 3; its idle time restarts
             // at 3, so now b (idle since 0) is the longest idle.
             a("b", 3.0),
-            // a refuses task 1 (4 -> 6) and task 2 (5 -> 7); a task is not
-            // offered again to the user who refused it until someone else had
-            // it (ASSUMPTION), and a is offline from 8. Task 1 went back to its
-            // own place: it is served before tasks 2 and 3.
+            // a refuses task 1 (4 -> 6) and task 2 (6 -> 8); a task is not
+            // offered again to the user who refused it before the 5 s
+            // redistribution pause, and a is offline from 8. Task 1 went back
+            // to its own place: it is served before tasks 2 and 3.
             a("b", 33.0),
             a("b", 63.0),
             a("b", 93.0),
@@ -650,17 +650,17 @@ fn persistent_rona_parks_the_user_until_the_reset() {
     let out = run(&toml, &[("t.csv", csv.into())]);
     // 0: task 0 rings a, times out at 5 -> a in RONA until 25, b takes it.
     // 10: task 1 waits: a is parked, b busy. 25: a rings (-> RONA 30..50);
-    // at 50 a is free again but refused task 1 already; b frees at 65 and
-    // takes it.
+    // at 50 a is free again and the redistribution pause (35) is over: a
+    // rings again (-> RONA 55..75); b frees at 65 and takes it.
     assert_eq!(out.assigned(), vec![a("b", 5.0), a("b", 65.0)]);
     assert_eq!(out.task(0).offers, 2);
     assert_eq!(out.task(0).ronas, 1);
-    assert_eq!(out.task(1).offers, 2, "no offer to a while parked");
-    assert_eq!(out.task(1).ronas, 1);
+    assert_eq!(out.task(1).offers, 3, "no offer to a while parked");
+    assert_eq!(out.task(1).ronas, 2);
     let a = out.user("a");
-    assert_eq!((a.offers, a.ronas, a.declines), (2, 2, 0));
-    assert_eq!(a.rona_s, 40.0, "5..25, 30..50");
-    assert_eq!(a.ringing_s, 10.0);
+    assert_eq!((a.offers, a.ronas, a.declines), (3, 3, 0));
+    assert_eq!(a.rona_s, 60.0, "5..25, 30..50, 55..75");
+    assert_eq!(a.ringing_s, 15.0);
     assert_eq!(out.user("b").rona_s, 0.0);
 }
 
@@ -955,6 +955,7 @@ fn breaks_and_busy_away() {
         ("busy", true, 150.0),
         ("dnd", true, 240.0),
         ("offline", true, 240.0),
+        ("off_duty", true, 240.0),
     ] {
         let toml = scenario(
             "duration = \"1h\"",
@@ -976,8 +977,18 @@ fn breaks_and_busy_away() {
             vec![a("a", expected)],
             "break {presence}, allow_busy_away {allow}"
         );
-        let p = Presence::parse(presence).unwrap();
-        assert_eq!(out.user("a").presence_s[p.index()], 120.0, "{presence}");
+        // Off Duty leaves the Teams presence as it is.
+        let p = Presence::parse(presence).unwrap_or(Presence::Available);
+        let expected_s = if presence == "off_duty" {
+            3600.0
+        } else {
+            120.0
+        };
+        assert_eq!(
+            out.user("a").presence_s[p.index()],
+            expected_s,
+            "{presence}"
+        );
     }
 }
 
@@ -1253,4 +1264,212 @@ fn instant_declines_do_not_hang_the_run() {
         .timeout(std::time::Duration::from_secs(2))
         .assert()
         .success();
+}
+
+// ------------------------------------------- Nimbus rules of issue 9
+
+/// a declines every offer 1 s after it rings; persistent RONA with a 60 s
+/// reset; `workflow` is "basic" (direct) or "broadcast".
+fn declining(workflow: &str) -> Out {
+    let toml = scenario(
+        "duration = \"1h\"",
+        &[
+            service(
+                "support",
+                &format!("workflow = \"{workflow}\"\npersistent_rona = true\nrona_reset = \"60s\""),
+            ),
+            user("a", "decline_probability = 1.0\naccept_delay = \"1s\""),
+            trace("support", "t.csv", ""),
+        ],
+    );
+    let csv = "time,handle_time,patience\n0,10,40\n100,10,40\n";
+    run(&toml, &[("t.csv", csv.into())])
+}
+
+#[test]
+fn persistent_rona_flags_a_user_who_declines() {
+    let out = declining("basic");
+    // 0: a rings, declines at 1 -> RONA 1..61: the re-offer after the pause
+    // (6) finds a parked; the customer leaves at 40. Task 1 at 100: a rings,
+    // declines at 101 -> RONA 101..161.
+    for id in [0, 1] {
+        assert_eq!(out.task(id).offers, 1, "task {id}: no offer while parked");
+        assert_eq!(out.task(id).outcome, Outcome::CustomerHangupInQueue);
+    }
+    let a = out.user("a");
+    assert_eq!((a.offers, a.declines), (2, 2));
+    assert_eq!(a.rona_s, 120.0, "flagged on each decline: 1..61, 101..161");
+    assert_eq!(a.ronas, 0, "`ronas` counts ring-outs, not declines");
+}
+
+#[test]
+fn a_broadcast_decline_never_flags_rona_and_rings_again() {
+    let out = declining("broadcast");
+    // No RONA under broadcast: a rings at 0, 6, 12, .., 36 (each decline
+    // after 1 s, then the 5 s redistribution pause) until the hang-up at 40.
+    assert_eq!(out.task(0).offers, 7);
+    assert_eq!(out.user("a").rona_s, 0.0);
+}
+
+/// a lets the task of 1 s ring out (RONA at 11, reset after 10 min) and is
+/// away from 30 to 60 s (`away`: shift or break keys); a chat at 65 s.
+fn rona_then_away(away: &str) -> Out {
+    let toml = scenario(
+        "duration = \"1h\"",
+        &[
+            service(
+                "support",
+                "persistent_rona = true\nring_timeout = \"10s\"\nrona_reset = \"10m\"",
+            ),
+            user("a", &format!("no_answer_probability = 1.0\n{away}")),
+            trace("support", "t.csv", ""),
+        ],
+    );
+    let csv = "time,handle_time,patience\n1,10,12\n65,10,15\n";
+    run(&toml, &[("t.csv", csv.into())])
+}
+
+#[test]
+fn rona_is_cleared_by_going_offline() {
+    let out = rona_then_away(
+        "shifts = [{ days = [\"mon\"], from = \"00:00\", to = \"00:00:30\" }, { days = [\"mon\"], from = \"00:01\", to = \"23:00\" }]",
+    );
+    assert_eq!(out.task(1).offers, 1, "offered at 65: the flag went at 30");
+    let a = out.user("a");
+    assert_eq!(a.offers, 2);
+    // 11..30, then ringing out at 75: 75..675.
+    assert_eq!(a.rona_s, 19.0 + 600.0);
+    assert_eq!(a.presence_s[Presence::Offline.index()], 30.0);
+}
+
+#[test]
+fn rona_is_cleared_by_going_off_duty_on_a_break() {
+    let out =
+        rona_then_away("breaks = [{ days = [\"mon\"], from = \"00:00:30\", to = \"00:01\" }]");
+    assert_eq!(out.task(1).offers, 1, "offered at 65: the flag went at 30");
+    let a = out.user("a");
+    assert_eq!(a.rona_s, 19.0 + 600.0);
+    assert_eq!(a.presence_s[Presence::Offline.index()], 0.0);
+}
+
+#[test]
+fn a_break_means_no_chats_even_with_busy_away() {
+    let toml = scenario(
+        "duration = \"1h\"",
+        &[
+            service("support", "allow_busy_away = true"),
+            user(
+                "a",
+                "breaks = [{ days = [\"mon\"], from = \"00:02\", to = \"00:04\" }]",
+            ),
+            trace("support", "t.csv", ""),
+        ],
+    );
+    let csv = "time,handle_time\n150,10\n";
+    let out = run(&toml, &[("t.csv", csv.into())]);
+    assert_eq!(out.assigned(), vec![a("a", 240.0)], "Off Duty until 240");
+    assert_eq!(out.user("a").offers, 1);
+}
+
+/// a declines every offer 1 s after it rings; one chat at 0 s.
+fn refused(extra_service: &str, patience: &str) -> Out {
+    let toml = scenario(
+        "duration = \"10m\"",
+        &[
+            service("support", extra_service),
+            user("a", "decline_probability = 1.0\naccept_delay = \"1s\""),
+            trace("support", "t.csv", patience),
+        ],
+    );
+    run(&toml, &[("t.csv", "time,handle_time\n0,10\n".into())])
+}
+
+#[test]
+fn a_refused_task_is_offered_again_after_the_redistribution_pause() {
+    // Default pause 5 s: offers at 0, 6, 12, 18 (each declined after 1 s).
+    let out = refused("", "patience = \"20s\"");
+    assert_eq!(out.task(0).offers, 4);
+    assert_eq!(out.user("a").ringing_s, 4.0);
+    assert_eq!(out.task(0).outcome, Outcome::CustomerHangupInQueue);
+    // A 20 s pause: offers at 0 and 21 before the hang-up at 30.
+    let out = refused("redistribution_pause = \"20s\"", "patience = \"30s\"");
+    assert_eq!(out.task(0).offers, 2);
+}
+
+#[test]
+fn a_user_who_sometimes_declines_serves_every_chat_eventually() {
+    // The only member declines half the offers: re-offers to the same user
+    // serve every chat (before, a refused chat waited for the drain limit).
+    let toml = scenario(
+        "duration = \"4h\"",
+        &[
+            service("support", ""),
+            user("a", "decline_probability = 0.5\naccept_delay = \"1s\""),
+            trace("support", "t.csv", ""),
+        ],
+    );
+    let csv: String = std::iter::once("time,handle_time".to_string())
+        .chain((0..20).map(|i| format!("{},10", i * 600)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = run(&toml, &[("t.csv", csv)]);
+    assert!(
+        out.sessions
+            .iter()
+            .all(|x| x.outcome == Outcome::UserAccepted),
+        "{:?}",
+        out.sessions.iter().map(|x| x.outcome).collect::<Vec<_>>()
+    );
+    assert!(out.user("a").declines > 0, "some offers were declined");
+    assert_eq!(
+        out.user("a").offers,
+        20 + out.user("a").declines,
+        "every decline was followed by a re-offer"
+    );
+}
+
+#[test]
+fn a_chat_nobody_ever_accepts_says_why() {
+    let out = refused("", "");
+    let t = out.task(0);
+    assert_eq!(t.outcome, Outcome::Cancelled);
+    let why = t.failure_reason.as_deref().unwrap();
+    assert!(why.contains("declined or rang out"), "{why}");
+    assert!(
+        t.offers > 1000,
+        "re-offered every 6 s until the drain limit"
+    );
+}
+
+#[test]
+fn rona_reset_must_be_between_10s_and_8h() {
+    for (value, ok) in [("9s", false), ("10s", true), ("8h", true), ("9h", false)] {
+        let toml = scenario(
+            "duration = \"1h\"",
+            &[
+                service("support", &format!("rona_reset = \"{value}\"")),
+                user("a", ""),
+                trace("support", "t.csv", ""),
+            ],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.csv"), "time,handle_time\n0,10\n").unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, &toml).unwrap();
+        let assert = assert_cmd::Command::cargo_bin("routesim")
+            .unwrap()
+            .arg("validate")
+            .arg(&path)
+            .assert();
+        if ok {
+            assert.success();
+        } else {
+            let out = assert.code(2).get_output().stderr.clone();
+            let msg = String::from_utf8_lossy(&out);
+            assert!(
+                msg.contains("services.support.rona_reset") && msg.contains("8h"),
+                "{value}: {msg}"
+            );
+        }
+    }
 }

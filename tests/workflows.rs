@@ -443,3 +443,327 @@ handle_time = "5m"
     let err = routesim::scenario::load_str(&dir.path().join("s.toml"), &text, &[]).unwrap_err();
     assert!(err.to_string().contains("`interact` user license"), "{err}");
 }
+
+#[test]
+fn a_whatsapp_session_reaching_web_request_through_a_revision_fails() {
+    // WhatsApp chats every 10 min; at 1 h the workflow is edited to call a
+    // web service (Interact only): the six sessions after the edit fail.
+    let trace: Vec<String> = (0..12).map(|i| (i * 600 + 1).to_string()).collect();
+    let (dir, text) = scenario(
+        3,
+        &trace.join("\n"),
+        r#"steps.accept = { do = "accept", next = "queue" }
+steps.queue = { do = "queue_task" }"#,
+        r#"
+[workflows.crm]
+start = "accept"
+steps.accept = { do = "accept", next = "crm" }
+steps.crm = { do = "web_request", next = "queue" }
+steps.queue = { do = "queue_task" }
+
+[[revisions]]
+at = "1h"
+service = "support"
+workflow = "crm"
+"#,
+    );
+    let text = text
+        .replacen(
+            "channels = [\"interact\"]",
+            "channels = [\"interact\", \"whatsapp\"]",
+            1,
+        )
+        .replace(
+            "service = \"support\"\nchannel = \"interact\"",
+            "service = \"support\"\nchannel = \"whatsapp\"",
+        );
+    let s = run(dir.path(), &text);
+    assert_eq!(s.len(), 12);
+    for x in &s {
+        if x.arrived < 3600 * S {
+            assert_eq!(x.outcome, Outcome::UserAccepted, "before the edit: {x:?}");
+        } else {
+            assert_eq!(x.outcome, Outcome::Failed, "after the edit: {x:?}");
+            assert_eq!(x.ended, x.arrived, "fails on reaching the step");
+            let why = x.failure_reason.as_deref().unwrap();
+            assert!(
+                why.contains("step `crm`") && why.contains("Interact only"),
+                "{why}"
+            );
+        }
+    }
+}
+
+/// The scenario with `wf` for support and the workflow `back` (transfer to
+/// support, after a message when `message`) for service `second`.
+fn transfer_back(wf: &str, message: bool, revision: bool) -> (tempfile::TempDir, String) {
+    let hi = if message { "hi" } else { "go" };
+    let mut extra = format!(
+        r#"
+[workflows.back]
+start = "accept"
+steps.accept = {{ do = "accept", next = "{hi}" }}
+steps.hi = {{ do = "message", text = "x", next = "go" }}
+steps.go = {{ do = "transfer", service = "support" }}
+"#
+    );
+    if revision {
+        extra.push_str("\n[[revisions]]\nat = \"1h\"\nservice = \"second\"\nworkflow = \"back\"\n");
+    }
+    let (dir, text) = scenario(1, "0", wf, &extra);
+    let text = if revision {
+        text
+    } else {
+        text.replace("workflow = \"plain\"", "workflow = \"back\"")
+    };
+    (dir, text)
+}
+
+fn load_err(dir: &Path, text: &str) -> Option<String> {
+    routesim::scenario::load_str(&dir.join("s.toml"), text, &[])
+        .err()
+        .map(|e| e.to_string())
+}
+
+#[test]
+fn validate_refuses_transfer_cycles_across_services_and_revisions() {
+    let instant = r#"steps.accept = { do = "accept", next = "go" }
+steps.go = { do = "transfer", service = "second" }"#;
+    // A service that transfers to itself.
+    let own = validate_err(
+        r#"steps.accept = { do = "accept", next = "go" }
+steps.go = { do = "transfer", service = "support" }"#,
+        "",
+    );
+    assert!(
+        own.contains("workflows.wf.steps.go")
+            && own.contains("`support` (workflow `wf` step `go`) -> `support`")
+            && own.contains("without any time passing"),
+        "{own}"
+    );
+    // Two services that transfer to each other.
+    let (dir, text) = transfer_back(instant, false, false);
+    let both = load_err(dir.path(), &text).expect("a cycle between support and second");
+    assert!(
+        both.contains("-> `second`") && both.contains("-> `support`"),
+        "{both}"
+    );
+    // A message on the way takes time: no cycle.
+    let (dir, text) = transfer_back(instant, true, false);
+    assert_eq!(load_err(dir.path(), &text), None);
+    // The same cycle, closed only by a revision of `second` at 1 h.
+    let (dir, text) = transfer_back(instant, false, true);
+    let rev = load_err(dir.path(), &text).expect("the revision closes a cycle");
+    assert!(
+        rev.contains("revisions.0") && rev.contains("from this revision on"),
+        "{rev}"
+    );
+}
+
+#[test]
+fn a_zero_time_loop_validation_cannot_see_ends_as_failed() {
+    // Valid as written (each transfer follows a 1 s message); the messages
+    // are then made instant, as no file can, so the task would bounce between
+    // the services forever at time 0. The engine's guard ends it Failed.
+    let (dir, text) = transfer_back(
+        r#"steps.accept = { do = "accept", next = "hi" }
+steps.hi = { do = "message", text = "x", next = "go" }
+steps.go = { do = "transfer", service = "second" }"#,
+        true,
+        false,
+    );
+    let mut scn = routesim::scenario::load_str(&dir.path().join("s.toml"), &text, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    for wf in &mut scn.workflows {
+        for st in &mut wf.steps {
+            if let routesim::model::Activity::Message { delay, .. } = &mut st.activity {
+                *delay = 0;
+            }
+        }
+    }
+    let (_, sinks) = Sim::new(&scn, 0, MemorySinks::default()).run();
+    let (failed, rest): (Vec<_>, Vec<_>) = sinks
+        .sessions
+        .iter()
+        .partition(|x| x.outcome == Outcome::Failed);
+    assert_eq!(failed.len(), 1, "the one task fails");
+    let why = failed[0].failure_reason.as_deref().unwrap();
+    assert!(why.contains("without time passing"), "{why}");
+    assert!(rest.len() > 100, "it bounced before the guard stopped it");
+    assert!(rest
+        .iter()
+        .all(|x| x.outcome == Outcome::TransferredByWorkflow && x.ended == 0));
+}
+
+/// Per (replication, service): the rows of a CSV file.
+fn csv_rows(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|x| x.unwrap()).collect()
+}
+
+#[test]
+fn summary_counts_equal_the_session_outcomes() {
+    // A desk whose chats take every path: queue (handled or hang-up), queue
+    // then cancel (Cancelled, or Abandoned while a user rings, or a hang-up
+    // after the queue), disconnect, transfer, a long message (hang-up in the
+    // workflow), and from 2 h an unsupported step (Failed).
+    let steps = r#"start = "accept"
+steps.accept = { do = "accept", next = "ask" }
+steps.ask = { do = "input_customer", parameter = "topic", reply_delay = "2s", choices = { q = { probability = 0.3, next = "queue" }, c = { probability = 0.25, next = "cqueue" }, d = { probability = 0.1, next = "bye" }, t = { probability = 0.1, next = "move" }, m = { probability = 0.1, next = "long" } }, next = "odd" }
+steps.queue = { do = "queue_task" }
+steps.cqueue = { do = "queue_task", next = "wait" }
+steps.wait = { do = "delay", duration = { dist = "uniform", min = "1s", max = "40s" }, next = "cancel" }
+steps.cancel = { do = "cancel_task", next = "sorry" }
+steps.sorry = { do = "message", text = "Sorry", delay = "1m" }
+steps.bye = { do = "disconnect" }
+steps.move = { do = "message", text = "Moving you", delay = "2s", next = "go" }
+steps.go = { do = "transfer", service = "back" }
+steps.long = { do = "message", text = "Please hold", delay = "10m", next = "bye" }"#;
+    let text = format!(
+        r#"
+[simulation]
+duration = "4h"
+seed = 7
+replications = 2
+
+[tenant]
+modalities = ["im"]
+
+[[services]]
+id = "front"
+license = "contact_center"
+addons = ["interact"]
+channels = ["interact"]
+workflow = "front"
+
+[[services]]
+id = "back"
+license = "contact_center"
+addons = ["interact"]
+channels = ["interact"]
+workflow = "plain"
+
+[[users]]
+id = "agent"
+count = 3
+services = ["front", "back"]
+licenses = ["im"]
+im_capacity = 1
+accept_delay = {{ dist = "uniform", min = "0s", max = "20s" }}
+decline_probability = 0.1
+
+[[arrivals]]
+service = "front"
+channel = "interact"
+rate = "60/h"
+handle_time = {{ dist = "exponential", mean = "4m" }}
+patience = {{ dist = "exponential", mean = "3m" }}
+
+[workflows.front]
+{steps}
+steps.odd = {{ do = "disconnect" }}
+
+[workflows.edited]
+{steps}
+steps.odd = {{ do = "play_music" }}
+
+[workflows.plain]
+start = "accept"
+steps.accept = {{ do = "accept", next = "queue" }}
+steps.queue = {{ do = "queue_task" }}
+
+[[revisions]]
+at = "2h"
+service = "front"
+workflow = "edited"
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.path().join("out");
+    assert_cmd::Command::cargo_bin("routesim")
+        .unwrap()
+        .args(["run", "--quiet", "-o"])
+        .arg(&out)
+        .arg(&path)
+        .assert()
+        .success();
+    // Outcome counts per (replication, service) from sessions.csv.
+    let sessions = csv_rows(&out.join("sessions.csv"));
+    let mut count = std::collections::HashMap::<(String, String, String), f64>::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in &sessions {
+        let key = |what: &str| (r[0].to_string(), r[3].to_string(), what.to_string());
+        *count.entry(key("offered")).or_default() += 1.0;
+        if !r[7].is_empty() {
+            *count.entry(key("queued")).or_default() += 1.0;
+        }
+        let metric = match &r[13] {
+            "UserAccepted" => "handled",
+            "CustomerHangupInQueue" => "abandoned",
+            "Failed" => "failed",
+            "Cancelled" => "cancelled",
+            "TransferredByWorkflow" => "transferred",
+            other => other,
+        };
+        *count.entry(key(metric)).or_default() += 1.0;
+        seen.insert(r[13].to_string());
+    }
+    for o in [
+        "UserAccepted",
+        "CustomerHangupInQueue",
+        "CustomerHangupInWorkflow",
+        "CustomerHangupInWorkflowAfterQueue",
+        "Cancelled",
+        "Abandoned",
+        "DisconnectedByWorkflow",
+        "TransferredByWorkflow",
+        "Failed",
+    ] {
+        assert!(
+            seen.contains(o),
+            "no {o} session: the test covers too little"
+        );
+    }
+    // Every count metric of replications.csv is exactly its outcome count.
+    let reps = csv_rows(&out.join("replications.csv"));
+    let counts = [
+        "offered",
+        "queued",
+        "handled",
+        "abandoned",
+        "failed",
+        "cancelled",
+        "transferred",
+    ];
+    let mut checked = 0;
+    let mut tenant = std::collections::HashMap::<(String, String), f64>::new();
+    for r in &reps {
+        if r[1] == *"*" || !counts.contains(&&r[2]) {
+            continue;
+        }
+        let value: f64 = r[3].parse().unwrap();
+        let want = count
+            .get(&(r[0].to_string(), r[1].to_string(), r[2].to_string()))
+            .copied()
+            .unwrap_or(0.0);
+        assert_eq!(value, want, "replication {} {} {}", &r[0], &r[1], &r[2]);
+        *tenant
+            .entry((r[0].to_string(), r[2].to_string()))
+            .or_default() += value;
+        checked += 1;
+    }
+    assert_eq!(checked, 2 * 2 * counts.len(), "2 replications x 2 services");
+    // summary.csv: the tenant's mean over the replications.
+    for r in csv_rows(&out.join("summary.csv")) {
+        if r[0] != *"*" || !counts.contains(&&r[1]) {
+            continue;
+        }
+        let mean: f64 = r[2].parse().unwrap();
+        let sum = tenant[&("0".to_string(), r[1].to_string())]
+            + tenant[&("1".to_string(), r[1].to_string())];
+        assert_eq!(mean, sum / 2.0, "summary {}", &r[1]);
+    }
+}

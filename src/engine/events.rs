@@ -44,6 +44,11 @@ pub enum Event {
         slot: u32,
         gen: u32,
     },
+    /// The redistribution pause after a refusal of the task may be over.
+    Redistribute {
+        slot: u32,
+        gen: u32,
+    },
     /// After-call work may be over.
     AcwEnd(UserId),
     /// The RONA flag may be reset.

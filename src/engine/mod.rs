@@ -69,8 +69,22 @@ struct TaskRec {
     failed_step: StepId,
     /// When the task left the queue without a user (NEVER: it did not).
     left_queue_at: Time,
-    /// Closed at the drain limit.
-    leftover: bool,
+    /// Workflow steps run at the instant `steps_at` (the zero-time guard).
+    steps_at: Time,
+    steps: u32,
+    /// Closed at the drain limit, and why it was still there.
+    leftover: Leftover,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leftover {
+    No,
+    /// In a workflow step or a conversation.
+    Busy,
+    /// Queued, never offered to anyone.
+    NeverOffered,
+    /// Queued; every offer was declined or rang out.
+    Refused,
 }
 
 const LEFTOVER: &str = "still in the system when the simulation stopped (drain limit)";
@@ -259,6 +273,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
                     self.router.policy_tick(slot, t);
                 }
             }
+            Event::Redistribute { slot, gen } => {
+                if live(self, slot, gen) {
+                    self.router.redistribute(slot, t);
+                }
+            }
             Event::AcwEnd(user) => {
                 if self.router.acw_end(user, t) {
                     let ut = &mut self.users[user as usize];
@@ -268,9 +287,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
             }
             Event::RonaEnd(user) => {
                 if self.router.rona_end(user, t) {
-                    let ut = &mut self.users[user as usize];
-                    ut.in_rona = false;
-                    ut.row.rona_s += self.window.secs(ut.rona_since, t);
+                    self.rona_cleared(user);
                 }
             }
             Event::Schedule(user) => self.on_schedule(user),
@@ -361,7 +378,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
             n_told: 0,
             failed_step: 0,
             left_queue_at: NEVER,
-            leftover: false,
+            steps_at: NEVER,
+            steps: 0,
+            leftover: Leftover::No,
         };
         self.next_task += 1;
         self.live_tasks += 1;
@@ -476,6 +495,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
                         let gen = self.tasks[slot as usize].gen;
                         self.events.schedule(at, Event::PolicyTick { slot, gen });
                     }
+                    Action::RedistributeAt { slot, at } => {
+                        let gen = self.tasks[slot as usize].gen;
+                        self.events.schedule(at, Event::Redistribute { slot, gen });
+                    }
                 }
             }
         }
@@ -515,6 +538,15 @@ impl<'s, S: Sinks> Sim<'s, S> {
         };
         self.events
             .schedule(self.now + timeout, Event::RingTimeout { slot, user, round });
+    }
+
+    /// The router cleared a user's RONA flag (reset, Offline or Off Duty).
+    fn rona_cleared(&mut self, user: UserId) {
+        let ut = &mut self.users[user as usize];
+        if ut.in_rona {
+            ut.in_rona = false;
+            ut.row.rona_s += self.window.secs(ut.rona_since, self.now);
+        }
     }
 
     fn end_ring(&mut self, user: UserId) {
@@ -599,12 +631,18 @@ impl<'s, S: Sinks> Sim<'s, S> {
             if !self.tasks[slot as usize].alive {
                 continue;
             }
-            if self.router.task_state(slot) == TaskState::Connected {
+            let state = self.router.task_state(slot);
+            let t = &mut self.tasks[slot as usize];
+            t.leftover = match state {
+                TaskState::Waiting | TaskState::Ringing if t.offers == 0 => Leftover::NeverOffered,
+                TaskState::Waiting | TaskState::Ringing => Leftover::Refused,
+                _ => Leftover::Busy,
+            };
+            if state == TaskState::Connected {
                 self.router.finish(slot, self.now);
             } else {
                 self.leave_queue_without_user(slot);
             }
-            self.tasks[slot as usize].leftover = true;
             self.end_task(slot, Outcome::Cancelled);
         }
     }
@@ -621,7 +659,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                     tl.failed += 1;
                     self.interval[t.service as usize].failed += 1;
                 }
-                Outcome::Cancelled | Outcome::Abandoned => tl.cancelled += 1,
+                Outcome::Cancelled => tl.cancelled += 1,
                 _ => {}
             }
         }
@@ -651,12 +689,30 @@ impl<'s, S: Sinks> Sim<'s, S> {
                         "workflow `{}` step `{}`: activity `{a}` is not supported for IM",
                         wf.name, step.name
                     ),
+                    crate::model::Activity::WebRequest { .. } => format!(
+                        "workflow `{}` step `{}`: web_request is supported on Interact only, not for {} sessions",
+                        wf.name, step.name, t.channel.name()
+                    ),
                     _ => format!("workflow `{}` step `{}`", wf.name, step.name),
                 },
-                None => format!("workflow `{}` looped without time passing", wf.name),
+                None => format!(
+                    "looped without time passing: {} workflow steps at one instant (transfers included), the last in workflow `{}`",
+                    workflow::STEP_BUDGET, wf.name
+                ),
             }
         });
-        let failure = failure.or_else(|| t.leftover.then(|| LEFTOVER.to_string()));
+        let failure = failure.or_else(|| match t.leftover {
+            Leftover::No => None,
+            Leftover::Busy => Some(LEFTOVER.to_string()),
+            Leftover::NeverOffered => Some(format!(
+                "{LEFTOVER}: queued and never offered, no user of service `{}` was ever selectable for it",
+                svc.name
+            )),
+            Leftover::Refused => Some(format!(
+                "{LEFTOVER}: queued, and each of its {} offers was declined or rang out",
+                t.offers
+            )),
+        });
         let queued = (t.queued_at != NEVER).then_some(t.queued_at);
         let accepted = (t.accepted_at != NEVER).then_some(t.accepted_at);
         // The wait ends when the task left the queue: accepted, or this moment.

@@ -13,6 +13,8 @@ use crate::model::{Presence, UserId};
 pub struct PresenceState {
     pub on_shift: bool,
     pub on_break: bool,
+    /// Off Duty in every service (a break without a `break_presence`).
+    pub off_duty: bool,
     /// An active random presence change: (presence, change index).
     pub random: Option<(Presence, u32)>,
     pub in_call: bool,
@@ -40,8 +42,11 @@ impl<S: Sinks> Sim<'_, S> {
         let ps = &self.presence[u as usize];
         if !ps.on_shift {
             Presence::Offline
-        } else if ps.on_break {
-            self.scn.users[u as usize].break_presence
+        } else if let Some(p) = self.scn.users[u as usize]
+            .break_presence
+            .filter(|_| ps.on_break)
+        {
+            p
         } else if let Some((p, _)) = ps.random {
             p
         } else {
@@ -57,7 +62,9 @@ impl<S: Sinks> Sim<'_, S> {
             return;
         }
         ut.presence_change(self.window, self.interval_start, self.now, p);
-        self.router.set_presence(u, p, self.now);
+        if self.router.set_presence(u, p, self.now) {
+            self.rona_cleared(u);
+        }
     }
 
     /// A shift or break boundary: re-reads the weekly windows at this moment.
@@ -67,8 +74,13 @@ impl<S: Sinks> Sim<'_, S> {
         let ps = &mut self.presence[u as usize];
         ps.on_shift = spec.shifts.is_empty() || spec.shifts.contains(tow);
         ps.on_break = spec.breaks.contains(tow);
+        let off_duty = ps.on_break && spec.break_presence.is_none();
+        let duty_changed = std::mem::replace(&mut ps.off_duty, off_duty) != off_duty;
         // A call in progress runs to its end even past the shift's end.
         self.apply_presence(u);
+        if duty_changed && self.router.set_off_duty(u, off_duty, self.now) {
+            self.rona_cleared(u);
+        }
         let next = [
             spec.shifts.until_next_boundary(tow),
             spec.breaks.until_next_boundary(tow),

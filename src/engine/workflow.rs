@@ -8,17 +8,25 @@ use rand::Rng as _;
 use super::{Event, Sim, Sinks, NEVER};
 use crate::model::calendar::check_opening_hours;
 use crate::model::time::Time;
-use crate::model::{Activity, CustomerReply, Outcome, ParamValue, Priority, ServiceId, StepId};
+use crate::model::{
+    Activity, Channel, CustomerReply, Outcome, ParamValue, Priority, ServiceId, StepId,
+};
 use crate::routing::{DistributionType, TaskState};
 use crate::workflow::{compare, Cursor};
 
 /// Zero-time steps one task may run in a row before the run calls it a loop
 /// (validation refuses zero-time cycles; this guards what it cannot see).
-const STEP_BUDGET: u32 = 10_000;
+pub(super) const STEP_BUDGET: u32 = 10_000;
 
 impl<S: Sinks> Sim<'_, S> {
     /// Starts a service session's workflow at the service's current workflow.
     pub(super) fn start_workflow(&mut self, slot: u32, service: ServiceId) {
+        self.begin_workflow(slot, service);
+        self.run_workflow(slot);
+    }
+
+    /// Puts the task at the start of the service's current workflow.
+    fn begin_workflow(&mut self, slot: u32, service: ServiceId) {
         let wf_id = self.current_wf[service as usize];
         let wf = &self.scn.workflows[wf_id as usize];
         let t = &mut self.tasks[slot as usize];
@@ -35,7 +43,6 @@ impl<S: Sinks> Sim<'_, S> {
             }
             self.params[base..base + n].fill(ParamValue::Unset);
         }
-        self.run_workflow(slot);
     }
 
     /// A workflow timer fired.
@@ -91,12 +98,23 @@ impl<S: Sinks> Sim<'_, S> {
     }
 
     /// Runs steps until the workflow must wait, ends, or the task leaves.
+    /// Transfers continue here in the target's workflow, so the zero-time
+    /// guard sees every step a task runs at one instant.
     pub(super) fn run_workflow(&mut self, slot: u32) {
         let scn = self.scn;
-        for _ in 0..STEP_BUDGET {
-            let t = &self.tasks[slot as usize];
+        loop {
+            let now = self.now;
+            let t = &mut self.tasks[slot as usize];
             if t.cursor.stopped || !t.alive {
                 return;
+            }
+            if t.steps_at != now {
+                t.steps_at = now;
+                t.steps = 0;
+            }
+            t.steps += 1;
+            if t.steps > STEP_BUDGET {
+                break;
             }
             let Some(step_id) = t.cursor.step else {
                 self.workflow_ran_out(slot);
@@ -171,6 +189,10 @@ impl<S: Sinks> Sim<'_, S> {
                         .or(next);
                     goto(self, Some(to).flatten());
                 }
+                Activity::WebRequest { .. } if t.channel == Channel::WhatsApp => {
+                    // Interact only: a revision or a transfer brought it in.
+                    return self.fail_at(slot, step_id);
+                }
                 Activity::WebRequest {
                     latency,
                     failure_probability,
@@ -192,7 +214,7 @@ impl<S: Sinks> Sim<'_, S> {
                         .unwrap_or(Outcome::DisconnectedByWorkflow);
                     return self.end_task(slot, outcome);
                 }
-                Activity::Transfer { service: to } => return self.transfer(slot, *to),
+                Activity::Transfer { service: to } => self.transfer(slot, *to),
                 Activity::CheckOpeningHours { exits } => {
                     let svc = &scn.services[service as usize];
                     let cal = |c: Option<u32>| c.map(|i| &scn.calendars[i as usize]);
@@ -277,17 +299,18 @@ impl<S: Sinks> Sim<'_, S> {
                     }
                     goto(self, next);
                 }
-                Activity::Unsupported(_) => {
-                    self.leave_queue_without_user(slot);
-                    self.tasks[slot as usize].failed_step = step_id;
-                    return self.end_task(slot, Outcome::Failed);
-                }
+                Activity::Unsupported(_) => return self.fail_at(slot, step_id),
             }
         }
         // Validation refuses zero-time cycles; one slipped through (e.g. a
         // delay that happened to draw 0 every time). End it as Failed.
+        self.fail_at(slot, u32::MAX);
+    }
+
+    /// The session fails at `step` (u32::MAX: a zero-time loop).
+    fn fail_at(&mut self, slot: u32, step: StepId) {
         self.leave_queue_without_user(slot);
-        self.tasks[slot as usize].failed_step = u32::MAX;
+        self.tasks[slot as usize].failed_step = step;
         self.end_task(slot, Outcome::Failed);
     }
 
@@ -364,6 +387,6 @@ impl<S: Sinks> Sim<'_, S> {
         t.offers = 0;
         t.ronas = 0;
         t.n_told = 0;
-        self.start_workflow(slot, to);
+        self.begin_workflow(slot, to);
     }
 }

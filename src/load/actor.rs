@@ -113,6 +113,10 @@ enum Kind {
         slot: u32,
         gen: u32,
     },
+    Redistribute {
+        slot: u32,
+        gen: u32,
+    },
     AcwEnd(UserId),
     RonaEnd(UserId),
     /// End of wall second `n` (1-based).
@@ -433,6 +437,17 @@ impl<'s> Actor<'s> {
                 }
                 queued
             }
+            Kind::Redistribute { slot, gen } => {
+                let queued = self.live(slot, gen)
+                    && matches!(
+                        self.router.task_state(slot),
+                        TaskState::Waiting | TaskState::Ringing
+                    );
+                if queued {
+                    self.router.redistribute(slot, self.now);
+                }
+                queued
+            }
             Kind::AcwEnd(user) => self.router.acw_end(user, self.now),
             Kind::RonaEnd(user) => self.router.rona_end(user, self.now),
             Kind::Tick(n) => {
@@ -542,6 +557,10 @@ impl<'s> Actor<'s> {
                     Action::PolicyTimer { slot, at } => {
                         let gen = self.tasks[slot as usize].gen;
                         self.schedule(at, Kind::PolicyTick { slot, gen });
+                    }
+                    Action::RedistributeAt { slot, at } => {
+                        let gen = self.tasks[slot as usize].gen;
+                        self.schedule(at, Kind::Redistribute { slot, gen });
                     }
                 }
             }

@@ -136,9 +136,13 @@ pub struct Service {
     /// Teams Busy / Away users may be selected.
     pub allow_busy_away: bool,
     pub ring_timeout: Time,
-    /// After a ring timeout the user is flagged RONA (not selectable) until the reset.
+    /// After a decline or ring timeout the user is flagged RONA (not
+    /// selectable) until the reset, going Offline or going Off Duty.
     pub persistent_rona: bool,
     pub rona_reset: Time,
+    /// After a decline or ring timeout the task is not offered to the users
+    /// who refused it until this long after the latest refusal.
+    pub redistribution_pause: Time,
     /// Weights of the 7 middle priority levels (Highest .. Lowest) for weighted round robin.
     pub priority_weights: [u32; 7],
     pub calendar: Option<u32>,
@@ -235,7 +239,9 @@ pub struct User {
     /// Weekly shifts; empty = always on shift.
     pub shifts: WeeklyWindows,
     pub breaks: WeeklyWindows,
-    pub break_presence: Presence,
+    /// Teams presence during breaks; `None`: Off Duty in every service (not
+    /// selectable, Teams presence unchanged).
+    pub break_presence: Option<Presence>,
     /// Random Teams presence changes.
     pub presence_changes: Vec<PresenceChange>,
     /// Audio/video calls that block the user (chats do not).

@@ -40,6 +40,9 @@ pub enum Action {
     RonaUntil { user: UserId, until: Time },
     /// The task's distribution policy widens at `at`; call `policy_tick` then.
     PolicyTimer { slot: u32, at: Time },
+    /// The task's redistribution pause after a refusal ends at `at`; call
+    /// `redistribute` then.
+    RedistributeAt { slot: u32, at: Time },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +77,15 @@ struct TaskRoute {
     n_ring: u8,
     /// The connected user.
     user: UserId,
-    /// Users who declined or let the last round ring out: the task is not
-    /// offered to them again until it was offered to someone else
-    /// (ASSUMPTION; it also keeps an instant decline from looping forever).
+    /// Users who declined or let the task ring out: it is not offered to
+    /// them again before `refused_until` (the service's redistribution pause
+    /// after the latest refusal), so a re-offer always takes time.
     refused: [UserId; BROADCAST_WIDTH],
     n_refused: u8,
+    /// More users refused than `refused` holds: the task is offered to nobody
+    /// until `refused_until`.
+    held: bool,
+    refused_until: Time,
     preferred: Option<u32>,
     /// Index of the policy level in force.
     level: u8,
@@ -99,6 +106,8 @@ impl Default for TaskRoute {
             user: 0,
             refused: [0; BROADCAST_WIDTH],
             n_refused: 0,
+            held: false,
+            refused_until: 0,
             preferred: None,
             level: 0,
         }
@@ -123,6 +132,7 @@ struct ServiceRoute {
     allow_busy_away: bool,
     persistent_rona: bool,
     rona_reset: Time,
+    redistribution_pause: Time,
     /// Waiting time at which each policy level starts (empty: no policy).
     policy_from: Vec<Time>,
 }
@@ -150,6 +160,7 @@ impl Router {
                     allow_busy_away: s.allow_busy_away,
                     persistent_rona: s.persistent_rona,
                     rona_reset: s.rona_reset,
+                    redistribution_pause: s.redistribution_pause,
                     policy_from: s.policy.iter().map(|l| l.from).collect(),
                 })
                 .collect(),
@@ -221,7 +232,7 @@ impl Router {
         let mut selectable = 0;
         for (i, u) in self.users.iter().enumerate() {
             if let Some(m) = u.membership(service) {
-                if u.memberships[m].active && u.presence != Presence::Offline {
+                if u.memberships[m].active && !u.off_duty && u.presence != Presence::Offline {
                     online += 1;
                 }
                 if self.is_selectable(i as UserId, service) {
@@ -349,45 +360,51 @@ impl Router {
         true
     }
 
-    /// The user declined: the task goes back to its place in the queue.
+    /// The user declined: the task goes back to its place in the queue, and
+    /// the user is flagged RONA when the service has persistent RONA (direct
+    /// distribution only).
     pub fn decline(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
-        self.unanswered(slot, user, round, now, false)
+        self.unanswered(slot, user, round, now)
     }
 
-    /// The user let it ring until the ring timeout: as a decline, plus
-    /// persistent RONA when the service has it (direct distribution only).
+    /// The user let it ring until the ring timeout: the same as a decline.
     pub fn ring_timeout(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
-        self.unanswered(slot, user, round, now, true)
+        self.unanswered(slot, user, round, now)
     }
 
-    fn unanswered(
-        &mut self,
-        slot: u32,
-        user: UserId,
-        round: u32,
-        now: Time,
-        timeout: bool,
-    ) -> bool {
+    fn unanswered(&mut self, slot: u32, user: UserId, round: u32, now: Time) -> bool {
         if !self.offer_stands(slot, user, round) {
             return false;
         }
         let t = &mut self.tasks[slot as usize];
         let (service, kind) = (t.service, t.kind);
+        let svc = &self.services[service as usize];
         let n = t.n_ring as usize;
         if let Some(i) = t.ring[..n].iter().position(|&x| x == user) {
             t.ring[i] = t.ring[n - 1];
             t.n_ring -= 1;
         }
-        if (t.n_refused as usize) < BROADCAST_WIDTH && !t.refused_by(user) {
-            t.refused[t.n_refused as usize] = user;
-            t.n_refused += 1;
+        if !t.refused_by(user) {
+            if (t.n_refused as usize) < BROADCAST_WIDTH {
+                t.refused[t.n_refused as usize] = user;
+                t.n_refused += 1;
+            } else {
+                t.held = true;
+            }
         }
+        // Redistribution: the refusal holds for the pause after the latest one.
+        t.refused_until = now + svc.redistribution_pause;
+        self.actions.push(Action::RedistributeAt {
+            slot,
+            at: t.refused_until,
+        });
         let back_to_queue = t.n_ring == 0;
         if back_to_queue {
             t.state = TaskState::Waiting;
         }
-        let svc = &self.services[service as usize];
-        let rona = timeout && kind == DistributionType::Direct && svc.persistent_rona;
+        // Nimbus flags a user who declines or ignores an offer; a broadcast
+        // has no RONA.
+        let rona = kind == DistributionType::Direct && svc.persistent_rona;
         let until = now + svc.rona_reset;
         let u = &mut self.users[user as usize];
         u.ringing = false;
@@ -457,11 +474,41 @@ impl Router {
         true
     }
 
-    /// Teams presence changed.
-    pub fn set_presence(&mut self, user: UserId, presence: Presence, _now: Time) {
-        self.users[user as usize].presence = presence;
+    /// Teams presence changed. Going Offline clears the RONA flag; returns
+    /// whether it did.
+    pub fn set_presence(&mut self, user: UserId, presence: Presence, _now: Time) -> bool {
+        let u = &mut self.users[user as usize];
+        u.presence = presence;
+        let cleared = presence == Presence::Offline && std::mem::take(&mut u.in_rona);
         self.refresh_user(user);
         self.dispatch_user(user);
+        cleared
+    }
+
+    /// The user went Off Duty (in every service: a break) or back on duty.
+    /// Going Off Duty clears the RONA flag; returns whether it did.
+    pub fn set_off_duty(&mut self, user: UserId, off_duty: bool, _now: Time) -> bool {
+        let u = &mut self.users[user as usize];
+        u.off_duty = off_duty;
+        let cleared = off_duty && std::mem::take(&mut u.in_rona);
+        self.refresh_user(user);
+        self.dispatch_user(user);
+        cleared
+    }
+
+    /// A task's redistribution pause may be over: the users who refused it
+    /// may get it again, and it is distributed anew if it waits.
+    pub fn redistribute(&mut self, slot: u32, now: Time) {
+        let Some(t) = self.tasks.get_mut(slot as usize) else {
+            return;
+        };
+        let queued = matches!(t.state, TaskState::Waiting | TaskState::Ringing);
+        if !queued || now < t.refused_until || (t.n_refused == 0 && !t.held) {
+            return; // a later refusal extended the pause, or nothing to lift
+        }
+        t.n_refused = 0;
+        t.held = false;
+        self.dispatch_task(slot);
     }
 
     /// An audio/video call started or ended (calls block, chats do not).
@@ -558,10 +605,6 @@ impl Router {
 
     fn offer(&mut self, slot: u32, users: &[UserId]) {
         let t = &mut self.tasks[slot as usize];
-        if users.iter().any(|u| !t.refused_by(*u)) {
-            // Offered to someone new: earlier refusals no longer hold it back.
-            t.n_refused = 0;
-        }
         t.state = TaskState::Ringing;
         t.round = t.round.wrapping_add(1);
         t.n_ring = users.len() as u8;
@@ -590,7 +633,7 @@ impl Router {
     /// service: preferred users first (by rank), then the service's order.
     fn dispatch_task(&mut self, slot: u32) {
         let t = &self.tasks[slot as usize];
-        if t.state != TaskState::Waiting {
+        if t.state != TaskState::Waiting || t.held {
             return;
         }
         let (service, preferred) = (t.service, t.preferred);
@@ -681,7 +724,7 @@ impl Router {
         let live = |e: Entry| entry_live(tasks, e);
         let wanted = |e: Entry| {
             let t = &tasks[e.slot as usize];
-            t.state == TaskState::Waiting && min_level <= t.level && !t.refused_by(user)
+            t.state == TaskState::Waiting && min_level <= t.level && !t.held && !t.refused_by(user)
         };
         // Strict is always first.
         if svc.queue.has_level(0) {

@@ -39,6 +39,8 @@ pub struct UserRoute {
     pub in_rona: bool,
     pub rona_until: Time,
     pub presence: Presence,
+    /// Off Duty in every service (a break).
+    pub off_duty: bool,
     pub in_call: bool,
     /// When the user last became free of Nimbus work (ringing and ACW included).
     pub idle_since: Time,
@@ -95,6 +97,7 @@ impl UserRoute {
             in_rona: false,
             rona_until: 0,
             presence: Presence::Available,
+            off_duty: false,
             in_call: false,
             idle_since: 0,
         }
@@ -106,8 +109,9 @@ impl UserRoute {
     }
 
     /// Selectable for membership `m` (DOMAIN.md): presence Available (Busy or
-    /// Away only where the service allows), active in the service, no
-    /// ringing / RONA / ACW flag, below IM capacity, not in an audio/video call.
+    /// Away only where the service allows), active in the service and not Off
+    /// Duty, no ringing / RONA / ACW flag, below IM capacity, not in an
+    /// audio/video call.
     #[inline]
     pub fn eligible(&self, m: usize, svc: &ServiceRoute) -> bool {
         self.free() && self.eligible_in(m, svc)
@@ -120,6 +124,7 @@ impl UserRoute {
             && !self.in_acw
             && !self.in_rona
             && !self.in_call
+            && !self.off_duty
             && (self.capacity == UNLIMITED || self.load < self.capacity)
     }
 

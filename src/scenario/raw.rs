@@ -173,6 +173,7 @@ pub struct RawService {
     pub ring_timeout: Option<Dur>,
     pub persistent_rona: Option<bool>,
     pub rona_reset: Option<Dur>,
+    pub redistribution_pause: Option<Dur>,
     pub priority_weights: Option<Vec<i64>>,
     pub calendar: Option<String>,
     pub secondary_calendar: Option<String>,

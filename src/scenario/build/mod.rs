@@ -301,20 +301,26 @@ pub fn build(
             );
         }
         if let (Some(service), Some(workflow)) = (service, wf) {
-            revisions.push(Revision {
-                at: sim.warmup + r.at.0,
-                service,
-                workflow,
-            });
+            revisions.push((
+                i,
+                Revision {
+                    at: sim.warmup + r.at.0,
+                    service,
+                    workflow,
+                },
+            ));
         }
     }
-    revisions.sort_by_key(|r| r.at);
+    // Stable: revisions at one time take effect in file order.
+    revisions.sort_by_key(|r| r.1.at);
     for (si, svc) in services.iter().enumerate() {
         check_workflow_for_service(&mut cx, &workflows[svc.workflow as usize], svc, false);
-        for r in revisions.iter().filter(|r| r.service == si as ServiceId) {
+        for (_, r) in revisions.iter().filter(|r| r.1.service == si as ServiceId) {
             check_workflow_for_service(&mut cx, &workflows[r.workflow as usize], svc, true);
         }
     }
+    workflow::check_transfer_cycles(&mut cx, &services, &workflows, &revisions);
+    let revisions: Vec<Revision> = revisions.into_iter().map(|(_, r)| r).collect();
 
     let thresholds: Vec<String> = raw
         .thresholds

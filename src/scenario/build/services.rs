@@ -4,12 +4,16 @@
 use std::collections::HashMap;
 
 use super::{check_id, names, Ctx};
-use crate::model::time::MICROS_PER_SEC;
+use crate::model::time::{format_duration, Time, MICROS_PER_SEC};
 use crate::model::*;
 use crate::scenario::raw::RawScenario;
 
 /// Default weights of Highest .. Lowest: 2:1 between adjacent levels (ASSUMPTION).
 pub const DEFAULT_WEIGHTS: [u32; 7] = [64, 32, 16, 8, 4, 2, 1];
+
+/// Pause before a refused task is offered again to the users who refused it
+/// (ASSUMPTION: Nimbus redistributes "after a short pause").
+pub const DEFAULT_REDISTRIBUTION_PAUSE: Time = 5 * MICROS_PER_SEC;
 
 pub fn build_services(
     cx: &mut Ctx,
@@ -163,10 +167,25 @@ pub fn build_services(
             );
         }
         let rona_reset = s.rona_reset.map_or(600 * MICROS_PER_SEC, |d| d.0);
-        if rona_reset < 10 * MICROS_PER_SEC {
+        if !(10 * MICROS_PER_SEC..=8 * 3600 * MICROS_PER_SEC).contains(&rona_reset) {
             cx.problem(
                 format!("{loc}.rona_reset"),
-                "must be at least \"10s\" (Nimbus's minimum)",
+                format!(
+                    "must be between \"10s\" and \"8h\" (Nimbus's range), got {}",
+                    format_duration(rona_reset)
+                ),
+            );
+        }
+        let redistribution_pause = s
+            .redistribution_pause
+            .map_or(DEFAULT_REDISTRIBUTION_PAUSE, |d| d.0);
+        if !(MICROS_PER_SEC..=3600 * MICROS_PER_SEC).contains(&redistribution_pause) {
+            cx.problem(
+                format!("{loc}.redistribution_pause"),
+                format!(
+                    "must be between \"1s\" and \"1h\", got {}",
+                    format_duration(redistribution_pause)
+                ),
             );
         }
         let priority_weights = match &s.priority_weights {
@@ -222,6 +241,7 @@ pub fn build_services(
             ring_timeout: ring_timeout.max(1),
             persistent_rona: s.persistent_rona.unwrap_or(false),
             rona_reset,
+            redistribution_pause,
             priority_weights,
             calendar: primary,
             secondary_calendar: secondary,

@@ -121,11 +121,16 @@ pub fn build_users(
         }
         let mut breaks = WeeklyWindows::default();
         weekly(cx, &format!("{loc}.breaks"), &u.breaks, &mut breaks);
-        let break_presence = match &u.break_presence {
-            None => Presence::Away,
-            Some(p) => Presence::parse(p).unwrap_or_else(|m| {
-                cx.problem(format!("{loc}.break_presence"), m);
-                Presence::Away
+        // A planner's break means no chats: Off Duty unless a Teams presence
+        // is asked for.
+        let break_presence = match u.break_presence.as_deref() {
+            None | Some("off_duty") => None,
+            Some(p) => Presence::parse(p).map(Some).unwrap_or_else(|m| {
+                cx.problem(
+                    format!("{loc}.break_presence"),
+                    format!("{m}, or off_duty (the default)"),
+                );
+                None
             }),
         };
         let mut presence_changes = Vec::new();
@@ -201,6 +206,22 @@ pub fn build_users(
                     s.name, s.name
                 ),
             );
+        } else if !s.channels.is_empty() {
+            // Re-offers after refusals go on until the customer or the drain
+            // limit ends them: say so before a long run.
+            let accepts = users.iter().any(|u| {
+                u.services.contains(&(i as ServiceId))
+                    && u.decline_probability + u.no_answer_probability < 1.0
+            });
+            if !accepts {
+                cx.warn(
+                    format!("services.{}", s.name),
+                    format!(
+                        "every member of service `{}` declines or lets ring every offer (decline_probability + no_answer_probability = 1): its queued chats are never handled",
+                        s.name
+                    ),
+                );
+            }
         }
     }
     users

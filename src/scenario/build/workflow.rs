@@ -1,11 +1,12 @@
 //! Workflows: steps, activities and their exits, and the static checks
-//! (missing steps, start, unreachable steps, zero-time cycles, queue_task
+//! (missing steps, start, unreachable steps, zero-time cycles within a
+//! workflow and through transfers across services and revisions, queue_task
 //! twice on one path).
 
 use std::collections::HashMap;
 
 use super::Ctx;
-use crate::model::time::{Time, MICROS_PER_SEC};
+use crate::model::time::{format_duration, Time, MICROS_PER_SEC};
 use crate::model::*;
 use crate::scenario::dist::{Dist, DistSpec};
 use crate::scenario::raw::{RawStep, RawWorkflow};
@@ -706,4 +707,105 @@ fn find_cycle(n: usize, next: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>
             None
         }
     })
+}
+
+/// Transfer steps a task can reach from the workflow's start without any time
+/// passing: (target service, transfer step).
+fn zero_time_transfers(wf: &Workflow) -> Vec<(ServiceId, StepId)> {
+    let mut out = Vec::new();
+    let mut seen = vec![false; wf.steps.len()];
+    let mut stack = vec![wf.start];
+    while let Some(s) = stack.pop() {
+        let Some(step) = wf.steps.get(s as usize) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[s as usize], true) || !step.activity.may_take_no_time() {
+            continue;
+        }
+        if let Activity::Transfer { service } = step.activity {
+            out.push((service, s));
+        }
+        stack.extend(successors(step));
+    }
+    out
+}
+
+/// Services that transfer tasks to each other (or to themselves) without any
+/// time passing would pass a task around forever at one instant. Checked for
+/// the workflows in force at the start and after each revision (`revisions`:
+/// (index in the file, revision), in time order).
+pub(super) fn check_transfer_cycles(
+    cx: &mut Ctx,
+    services: &[Service],
+    workflows: &[Workflow],
+    revisions: &[(usize, Revision)],
+) {
+    if workflows.is_empty() {
+        return;
+    }
+    let transfers: Vec<Vec<(ServiceId, StepId)>> =
+        workflows.iter().map(zero_time_transfers).collect();
+    let mut current: Vec<WorkflowId> = services.iter().map(|s| s.workflow).collect();
+    let mut reported: Vec<Vec<usize>> = Vec::new();
+    for epoch in 0..=revisions.len() {
+        if epoch > 0 {
+            let r = &revisions[epoch - 1].1;
+            current[r.service as usize] = r.workflow;
+        }
+        let edges = |s: usize| -> Vec<usize> {
+            let mut v: Vec<usize> = transfers[current[s] as usize]
+                .iter()
+                .map(|&(to, _)| to as usize)
+                .filter(|&to| to < services.len())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let Some(cycle) = find_cycle(services.len(), edges) else {
+            continue;
+        };
+        let mut key = cycle.clone();
+        key.sort_unstable();
+        if reported.contains(&key) {
+            continue;
+        }
+        reported.push(key);
+        // Each hop: service -> next service, through a transfer step.
+        let via = |i: usize| {
+            let (from, to) = (cycle[i], cycle[(i + 1) % cycle.len()]);
+            let wf = &workflows[current[from] as usize];
+            let step = transfers[current[from] as usize]
+                .iter()
+                .find(|&&(t, _)| t as usize == to)
+                .map_or("?", |&(_, s)| wf.steps[s as usize].name.as_str());
+            (from, to, wf, step)
+        };
+        let hops: Vec<String> = (0..cycle.len())
+            .map(|i| {
+                let (from, to, wf, step) = via(i);
+                format!(
+                    "`{}` (workflow `{}` step `{step}`) -> `{}`",
+                    services[from].name, wf.name, services[to].name
+                )
+            })
+            .collect();
+        let what = format!(
+            "{} transfer a task on without any time passing: it would loop forever at one instant; put a message or a delay before one of these transfers",
+            hops.join(", ")
+        );
+        if epoch == 0 {
+            let (_, _, wf, step) = via(0);
+            cx.problem(format!("workflows.{}.steps.{step}", wf.name), what);
+        } else {
+            let (i, r) = &revisions[epoch - 1];
+            cx.problem(
+                format!("revisions.{i}"),
+                format!(
+                    "from this revision on (at {} of simulation time) {what}",
+                    format_duration(r.at)
+                ),
+            );
+        }
+    }
 }
