@@ -255,14 +255,7 @@ fn load_empirical(path: &Path, column: Option<&str>) -> Result<Vec<Time>, String
         if field.is_empty() {
             continue;
         }
-        let v: f64 = field.parse().map_err(|_| {
-            format!(
-                "empirical file {}, line {}: \"{field}\" is not a number of seconds",
-                path.display(),
-                line + 1
-            )
-        })?;
-        let t = secs_to_duration(v).map_err(|m| {
+        let t = secs_to_duration(field).map_err(|m| {
             format!(
                 "empirical file {}, line {}: {m}; expected a duration in seconds",
                 path.display(),

@@ -66,15 +66,20 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
 }
 
 /// A duration read from a data file as a number of seconds: finite, not
-/// negative and at most [`MAX_DURATION`]. The error says what is wrong with `v`.
-pub fn secs_to_duration(v: f64) -> Result<Time, String> {
+/// negative and at most [`MAX_DURATION`]. The error quotes `text` and says
+/// what is wrong with it.
+pub fn secs_to_duration(text: &str) -> Result<Time, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
     if !v.is_finite() {
-        Err(format!("{v} is not a finite number of seconds"))
+        Err(format!("\"{text}\" is not a finite number of seconds"))
     } else if v < 0.0 {
-        Err(format!("{v} must not be negative"))
+        Err(format!("\"{text}\" must not be negative"))
     } else if v > to_secs_f64(MAX_DURATION) {
         Err(format!(
-            "{v} s is longer than the maximum of 366 days (31622400 s)"
+            "\"{text}\" s is longer than the maximum of 366 days (31622400 s)"
         ))
     } else {
         Ok(from_secs_f64(v))
@@ -151,10 +156,11 @@ mod tests {
             let e = parse_duration(long).unwrap_err();
             assert!(e.contains("maximum of 366 days"), "{long}: {e}");
         }
-        assert_eq!(secs_to_duration(1.5).unwrap(), 1_500_000);
-        assert!(secs_to_duration(1e300).unwrap_err().contains("366 days"));
-        assert!(secs_to_duration(f64::NAN).unwrap_err().contains("finite"));
-        assert!(secs_to_duration(-1.0).unwrap_err().contains("negative"));
+        assert_eq!(secs_to_duration("1.5").unwrap(), 1_500_000);
+        assert!(secs_to_duration("1e300").unwrap_err().contains("366 days"));
+        assert!(secs_to_duration("NaN").unwrap_err().contains("finite"));
+        assert!(secs_to_duration("-1").unwrap_err().contains("negative"));
+        assert!(secs_to_duration("x").unwrap_err().contains("not a number"));
     }
 
     #[test]

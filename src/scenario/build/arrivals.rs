@@ -329,14 +329,9 @@ fn load_trace(
         let secs = |c: Option<usize>, what: &str| -> Result<Option<Time>, String> {
             match field(c) {
                 None => Ok(None),
-                Some(f) => match f.parse::<f64>() {
-                    Ok(v) => secs_to_duration(v)
-                        .map(Some)
-                        .map_err(|m| err(format!("{what} {m}"))),
-                    _ => Err(err(format!(
-                        "{what} \"{f}\" is not a non-negative number of seconds"
-                    ))),
-                },
+                Some(f) => secs_to_duration(f)
+                    .map(Some)
+                    .map_err(|m| err(format!("{what} {m}"))),
             }
         };
         let pref = match field(c_pref) {

@@ -24,8 +24,14 @@ pub fn build_users(
     if raw.users.is_empty() {
         cx.problem("users", "no user defined: add a [[users]] table");
     }
-    // Checked before anything is expanded, so a huge count allocates nothing.
-    let total: i64 = raw.users.iter().map(|u| u.count.unwrap_or(1).max(0)).sum();
+    // Checked before anything is expanded, so a huge count allocates nothing
+    // (a group's count out of range is reported with the group below).
+    let total: i64 = raw
+        .users
+        .iter()
+        .map(|u| u.count.unwrap_or(1))
+        .filter(|n| (1..=MAX_USERS as i64).contains(n))
+        .sum();
     if total > MAX_USERS as i64 {
         cx.problem(
             "users",
