@@ -936,6 +936,21 @@ bad_scenario!(
 );
 
 #[test]
+fn agents_flag_above_the_cap() {
+    let mut c = routesim();
+    c.args([
+        "erlang",
+        "--rate",
+        "1080/h",
+        "--handle-time",
+        "60s",
+        "--agents",
+        "4000000000",
+    ]);
+    fails_with(&mut c, &["--agents", "4000000000", "1..=1000000"]);
+}
+
+#[test]
 fn duration_flag_above_the_maximum() {
     let mut c = routesim();
     c.args([
