@@ -17,6 +17,7 @@ use crate::report::html::write_run_report;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
+use crate::scenario::limits::MAX_SHARDS;
 use crate::stats::RepResult;
 
 #[derive(Debug, Clone)]
@@ -38,10 +39,14 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (i, n) = s
         .split_once('/')
         .ok_or_else(|| format!("`{s}` is not I/N; {usage}"))?;
-    let num = |v: &str, what: &str| {
-        v.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("`{s}`: {what} `{v}` is not a whole number; {usage}"))
+    let num = |v: &str, what: &str| match v.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_SHARDS as u64 => Ok(n as u32),
+        Ok(n) => Err(format!(
+            "`{s}`: {what} {n} is above the maximum of {MAX_SHARDS} shards; {usage}"
+        )),
+        Err(_) => Err(format!(
+            "`{s}`: {what} `{v}` is not a whole number; {usage}"
+        )),
     };
     let (i, n) = (num(i, "shard index")?, num(n, "shard count")?);
     if n == 0 {

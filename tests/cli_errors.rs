@@ -98,7 +98,11 @@ impl Case {
 
     /// A fresh, empty output folder inside the case's folder.
     fn fresh_out(&self) -> PathBuf {
-        let out = self.dir.path().join("out");
+        self.fresh_out_named("out")
+    }
+
+    fn fresh_out_named(&self, name: &str) -> PathBuf {
+        let out = self.dir.path().join(name);
         fs::create_dir(&out).expect("create the output folder");
         out
     }
@@ -161,6 +165,13 @@ fn fails_with(cmd: &mut Command, needles: &[&str]) -> String {
     let context = format!("{cmd:?}\n--- stderr:\n{stderr}--- stdout:\n{stdout}");
     assert!(!stderr.contains("panicked"), "panic:\n{context}");
     assert_eq!(output.status.code(), Some(2), "exit code:\n{context}");
+    // serde's internal type names must never reach the user.
+    for internal in ["struct Raw", "enum Raw", "untagged"] {
+        assert!(
+            !stderr.contains(internal),
+            "`{internal}` leaked:\n{context}"
+        );
+    }
     for n in needles {
         assert!(stderr.contains(n), "stderr lacks `{n}`:\n{context}");
     }
@@ -336,7 +347,7 @@ bad_scenario!(
     zero_count,
     edit: ["count = 20" => "count = 0"],
     key: "users.agent.count",
-    says: ["at least 1", "got 0"],
+    says: ["between 1 and 1000000", "got 0"],
 );
 
 // --------------------------------------------------------------- unknown ids
@@ -456,7 +467,7 @@ fn validate_reports_all_problems_at_once() {
         "services.support.workflow",
         "unknown workflow `nosuch`",
         "users.agent.count",
-        "at least 1",
+        "between 1 and 1000000",
         "arrivals.0.service",
         "unknown service `other`",
     ];
@@ -715,4 +726,413 @@ fn failing_threshold_exits_1_and_still_writes_results() {
             "{name}"
         );
     }
+}
+
+// ============================================================ hostile input
+// Every count, size and duration is bounded where it enters, with the bound
+// in the message; messages say what is wrong and what would be right.
+
+// ------------------------------------------------------- counts and sizes
+
+#[test]
+fn replications_flag_above_the_cap() {
+    let case = Case::new("replications_flag_above_the_cap", MMC);
+    for cmd in ["run", "sweep"] {
+        let out = case.fresh_out_named(cmd);
+        let mut c = routesim();
+        c.arg(cmd).arg(&case.file).arg("-o").arg(&out);
+        if cmd == "sweep" {
+            c.args(["--vary", "users.agent.count=19,20"]);
+        }
+        c.args(["--replications", "4294967295"]);
+        fails_with(&mut c, &["--replications", "4294967295", "1..=1000000"]);
+        assert_left_empty(&out);
+    }
+}
+
+#[test]
+fn replications_flag_whose_work_is_too_large() {
+    // mmc.toml: about 29000 events per replication; a million of them is
+    // about 2.9e10 events, above the 1e10 limit: refused before any work.
+    let case = Case::new("replications_flag_whose_work_is_too_large", MMC);
+    let out = case.fresh_out();
+    let mut c = routesim();
+    c.arg("run")
+        .arg(&case.file)
+        .arg("-o")
+        .arg(&out)
+        .args(["--replications", "1000000"]);
+    case.fails(
+        &mut c,
+        &[
+            "simulation",
+            "1000000 replications",
+            "more than the limit of 1.0e10",
+        ],
+    );
+    assert_left_empty(&out);
+    let mut c = routesim();
+    c.arg("sweep").arg(&case.file).arg("-o").arg(&out).args([
+        "--vary",
+        "users.agent.count=19,20",
+        "--replications",
+        "1000000",
+    ]);
+    case.fails(
+        &mut c,
+        &["at each of 2 points", "more than the limit of 1.0e10"],
+    );
+    assert_left_empty(&out);
+}
+
+#[test]
+fn threads_flag_above_the_cap() {
+    let case = Case::new("threads_flag_above_the_cap", MMC);
+    let out = case.fresh_out();
+    let mut c = case.run(&out);
+    c.args(["--threads", "100000"]);
+    fails_with(&mut c, &["--threads", "100000", "1..=1024"]);
+    assert_left_empty(&out);
+}
+
+#[test]
+fn shard_count_above_the_cap() {
+    let case = Case::new("shard_count_above_the_cap", MMC);
+    let out = case.fresh_out();
+    let mut c = case.run(&out);
+    c.args(["--shard", "0/99999999999"]);
+    let e = fails_with(
+        &mut c,
+        &["--shard", "99999999999", "maximum of 1000000 shards"],
+    );
+    assert!(!e.contains("not a whole number"), "{e}");
+    assert_left_empty(&out);
+}
+
+bad_scenario!(
+    replications_in_file_above_the_cap,
+    edit: ["replications = 4" => "replications = 2000000"],
+    key: "simulation.replications",
+    says: ["between 1 and 1000000", "got 2000000"],
+);
+
+bad_scenario!(
+    group_count_above_the_cap,
+    edit: ["count = 20" => "count = 100000000"],
+    key: "users.agent.count",
+    says: ["between 1 and 1000000", "got 100000000"],
+);
+
+bad_scenario!(
+    users_in_all_groups_above_the_cap,
+    edit: [
+        "count = 20" => "count = 600000",
+        "[[arrivals]]" => "[[users]]\nid = \"more\"\ncount = 600000\nservices = [\"support\"]\nlicenses = [\"im\"]\n\n[[arrivals]]",
+    ],
+    key: "users",
+    says: ["1200000 users", "maximum of 1000000"],
+);
+
+bad_scenario!(
+    rate_above_the_cap,
+    edit: ["rate = \"1080/h\"" => "rate = \"1e308/h\""],
+    line_of: "rate = \"1e308/h\"",
+    says: ["1e308/h", "maximum of 1000000/s"],
+);
+
+bad_scenario!(
+    scale_lifts_rate_above_the_cap,
+    edit: ["rate = \"1080/h\"" => "rate = \"1080/h\"\nscale = 1e300"],
+    key: "arrivals.0.scale",
+    says: ["maximum of 1000000/s"],
+);
+
+bad_scenario!(
+    tiny_interval_over_long_duration,
+    edit: ["interval = \"15m\"" => "interval = \"1ms\""],
+    key: "simulation.interval",
+    says: ["reporting intervals", "maximum of 1000000", "longer interval"],
+);
+
+bad_scenario!(
+    work_above_the_limit,
+    // 1,000,000 chats per second for hours: billions of events.
+    edit: ["rate = \"1080/h\"" => "rate = \"1000000/s\""],
+    key: "simulation",
+    says: ["chats", "more than the limit of 1.0e10", "lower the rates"],
+);
+
+/// Below the refusal limit but large: `validate` passes with a warning that
+/// gives the estimate.
+#[test]
+fn large_work_is_a_warning() {
+    let case = Case::edited(
+        "large_work_is_a_warning",
+        &[("rate = \"1080/h\"", "rate = \"10000/s\"")],
+    );
+    let out = case.validate().output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("a long run") && stderr.contains("GB"),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------- durations
+
+bad_scenario!(
+    duration_above_the_maximum,
+    edit: ["duration = \"8h\"" => "duration = \"300000d\""],
+    line_of: "duration = \"300000d\"",
+    says: ["300000d", "maximum of 366 days"],
+);
+
+bad_scenario!(
+    acw_above_the_maximum,
+    edit: ["acw = \"0s\"" => "acw = \"400d\""],
+    line_of: "acw = \"400d\"",
+    says: ["400d", "maximum of 366 days"],
+);
+
+bad_scenario!(
+    empirical_duration_above_the_maximum,
+    edit: [HANDLE => "handle_time = { dist = \"empirical\", file = \"h.csv\" }"],
+    files: ["h.csv" => "handle_s\n60\n1e300\n"],
+    key: "arrivals.0.handle_time",
+    says: ["h.csv, line 3", "maximum of 366 days"],
+);
+
+bad_scenario!(
+    empirical_duplicate_column,
+    edit: [HANDLE => "handle_time = { dist = \"empirical\", file = \"h.csv\", column = \"s\" }"],
+    files: ["h.csv" => "s,s\n60,70\n"],
+    key: "arrivals.0.handle_time",
+    says: ["h.csv", "`s` more than once"],
+);
+
+bad_scenario!(
+    trace_handle_time_above_the_maximum,
+    edit: ["rate = \"1080/h\"" => "trace = \"t.csv\""],
+    files: ["t.csv" => "time,handle_time\n1,60\n2,1e300\n"],
+    key: "arrivals.0.trace",
+    says: ["t.csv, line 3", "handle_time", "maximum of 366 days"],
+);
+
+bad_scenario!(
+    trace_patience_above_the_maximum,
+    edit: ["rate = \"1080/h\"" => "trace = \"t.csv\""],
+    files: ["t.csv" => "time,patience\n1,1e300\n"],
+    key: "arrivals.0.trace",
+    says: ["t.csv, line 2", "patience", "maximum of 366 days"],
+);
+
+bad_scenario!(
+    trace_with_two_time_columns,
+    edit: ["rate = \"1080/h\"" => "trace = \"t.csv\""],
+    files: ["t.csv" => "time,at\n1,2\n"],
+    key: "arrivals.0.trace",
+    says: ["t.csv", "`time`", "`at`", "same column"],
+);
+
+#[test]
+fn agents_flag_above_the_cap() {
+    let mut c = routesim();
+    c.args([
+        "erlang",
+        "--rate",
+        "1080/h",
+        "--handle-time",
+        "60s",
+        "--agents",
+        "4000000000",
+    ]);
+    fails_with(&mut c, &["--agents", "4000000000", "1..=1000000"]);
+}
+
+#[test]
+fn duration_flag_above_the_maximum() {
+    let mut c = routesim();
+    c.args([
+        "erlang",
+        "--rate",
+        "1080/h",
+        "--handle-time",
+        "400d",
+        "--agents",
+        "20",
+    ]);
+    fails_with(&mut c, &["--handle-time", "400d", "maximum of 366 days"]);
+}
+
+// ------------------------------------------------------------------- rates
+
+bad_scenario!(
+    rate_nan,
+    edit: ["rate = \"1080/h\"" => "rate = \"NaN/h\""],
+    line_of: "rate = \"NaN/h\"",
+    says: ["NaN/h", "not a finite number", "1080/h"],
+);
+
+bad_scenario!(
+    rate_inf,
+    edit: ["rate = \"1080/h\"" => "rate = \"inf/h\""],
+    line_of: "rate = \"inf/h\"",
+    says: ["inf/h", "not a finite number"],
+);
+
+bad_scenario!(
+    rate_per_zero_time,
+    edit: ["rate = \"1080/h\"" => "rate = \"1/0s\""],
+    line_of: "rate = \"1/0s\"",
+    says: ["1/0s", "per zero time", "greater than 0"],
+);
+
+// ------------------------------------------------------- shapes and names
+
+bad_scenario!(
+    simulation_as_array_of_tables,
+    edit: ["[simulation]" => "[[simulation]]"],
+    line_of: "[[simulation]]",
+    says: ["[simulation]", "single brackets"],
+);
+
+bad_scenario!(
+    membership_of_wrong_type,
+    edit: ["services = [\"support\"]" => "services = [5]"],
+    line_of: "services = [5]",
+    says: ["service membership", "\"support\"", "{ id = \"support\", active = false }"],
+);
+
+bad_scenario!(
+    membership_with_unknown_key,
+    edit: ["services = [\"support\"]" => "services = [{ id = \"support\", activ = false }]"],
+    line_of: "activ = false",
+    says: ["`activ`", "active = false"],
+);
+
+bad_scenario!(
+    step_of_wrong_type,
+    edit: ["steps.queue = { do = \"queue_task\" }" => "steps.queue = 5"],
+    line_of: "steps.queue = 5",
+    says: ["workflow step", "{ do = \"queue_task\""],
+);
+
+bad_scenario!(
+    duplicate_user_group_id,
+    edit: ["[[arrivals]]" => "[[users]]\nid = \"agent\"\nservices = [\"support\"]\nlicenses = [\"im\"]\n\n[[arrivals]]"],
+    key: "users.agent",
+    says: ["duplicate [[users]] id `agent`"],
+);
+
+bad_scenario!(
+    second_accept_step,
+    edit: ["steps.queue = { do = \"queue_task\" }" => "steps.queue = { do = \"queue_task\", next = \"again\" }\nsteps.again = { do = \"accept\" }"],
+    key: "workflows.basic.steps.again",
+    says: ["second `accept`", "first step"],
+);
+
+#[test]
+fn simulation_name_outside_results() {
+    for (i, name) in ["../../x", "/tmp/x", ".hidden", "a/b", ""]
+        .iter()
+        .enumerate()
+    {
+        let case = Case::edited(
+            &format!("simulation_name_outside_results_{i}"),
+            &[("[simulation]", &format!("[simulation]\nname = \"{name}\""))],
+        );
+        case.validate_fails(&["simulation.name", "plain folder name"]);
+        // Without -o the run would write to results/<name>/: it must not start.
+        let mut c = routesim();
+        c.current_dir(case.dir.path())
+            .arg("run")
+            .arg(&case.file)
+            .args(["--replications", "1", "--set", "simulation.duration=10m"]);
+        case.fails(&mut c, &["simulation.name"]);
+        assert_eq!(
+            entries(case.dir.path()).len(),
+            1,
+            "{:?}",
+            entries(case.dir.path())
+        );
+    }
+}
+
+#[test]
+fn output_path_is_an_existing_file() {
+    let case = Case::new("output_path_is_an_existing_file", MMC);
+    let plain = case.dir.path().join("plain");
+    fs::write(&plain, "keep me\n").unwrap();
+    let shown = plain.display().to_string();
+    fails_with(
+        &mut case.run(&plain),
+        &[shown.as_str(), "existing file", "-o"],
+    );
+    let mut c = routesim();
+    c.arg("sweep").arg(&case.file).arg("-o").arg(&plain).args([
+        "--vary",
+        "users.agent.count=19,20",
+        "--replications",
+        "1",
+    ]);
+    fails_with(&mut c, &[shown.as_str(), "existing file"]);
+    assert_eq!(fs::read_to_string(&plain).unwrap(), "keep me\n");
+}
+
+// -------------------------------------------------------- sweep, big integers
+
+/// Integer values above 2^53 stay exact (f64 would merge neighbours), and
+/// the report's axis, whose step is below f64's precision there, ends.
+#[test]
+fn sweep_over_integers_above_2_pow_53() {
+    let case = Case::new("sweep_over_integers_above_2_pow_53", MMC);
+    let out = case.dir.path().join("out");
+    let run = routesim()
+        .arg("sweep")
+        .arg(&case.file)
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--vary",
+            "simulation.seed=9007199254740993..9007199254740995:1",
+        ])
+        .args([
+            "--replications",
+            "1",
+            "--set",
+            "simulation.duration=10m",
+            "--quiet",
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    for seed in ["9007199254740993", "9007199254740994", "9007199254740995"] {
+        assert!(csv.contains(seed), "{seed} missing from sweep.csv:\n{csv}");
+    }
+    // An integer key out of range is refused at the point that sets it.
+    let mut c = routesim();
+    c.arg("sweep")
+        .arg(&case.file)
+        .arg("-o")
+        .arg(case.dir.path().join("out2"))
+        .args([
+            "--vary",
+            "users.agent.count=9007199254740993..9007199254740995:1",
+        ]);
+    case.fails(
+        &mut c,
+        &[
+            "--vary point 0",
+            "users.agent.count",
+            "between 1 and 1000000",
+        ],
+    );
 }

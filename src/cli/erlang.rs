@@ -4,6 +4,7 @@ use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::analytic::{erlang_a, erlang_c};
 use crate::model::time::to_secs_f64;
 use crate::out;
+use crate::scenario::limits::MAX_USERS;
 use crate::scenario::units::{parse_duration, parse_rate};
 
 #[derive(Args, Debug)]
@@ -14,8 +15,8 @@ pub struct ErlangArgs {
     /// Mean handle time, e.g. "60s".
     #[arg(long = "handle-time")]
     pub handle_time: String,
-    /// Number of agents.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Number of agents (at most 1,000,000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_USERS as i64))]
     pub agents: u32,
     /// Mean patience (exponential): gives Erlang A instead of Erlang C.
     #[arg(long)]

@@ -104,6 +104,44 @@ pub fn load_scenario(
     }
 }
 
+/// Refuses, before any work, an output folder that is an existing file.
+pub fn check_out_dir(dir: &std::path::Path) -> Result<(), i32> {
+    if dir.exists() && !dir.is_dir() {
+        eprintln!(
+            "{}: the output folder (-o) is an existing file, not a folder: give another -o DIR or remove the file",
+            dir.display()
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(())
+}
+
+/// Judges the work of `scn` run `replications` times at each of `points`
+/// (after the command line's overrides): warnings on stderr unless `quiet`,
+/// a refusal is exit code 2.
+pub fn check_work(
+    path: &std::path::Path,
+    scn: &crate::model::Scenario,
+    points: usize,
+    quiet: bool,
+) -> Result<(), i32> {
+    let work = crate::scenario::limits::estimate(scn);
+    let (refuse, warn) = work.check(scn.sim.replications, points);
+    if !quiet {
+        for (loc, m) in &warn {
+            eprintln!("warning: {}: {loc}: {m}", path.display());
+        }
+    }
+    for (loc, m) in &refuse {
+        eprintln!("{}: {loc}: {m}", path.display());
+    }
+    if refuse.is_empty() {
+        Ok(())
+    } else {
+        Err(EXIT_BAD_INPUT)
+    }
+}
+
 pub fn print_warnings(path: &std::path::Path, warnings: &[crate::scenario::Problem]) {
     for w in warnings {
         eprintln!("warning: {}: {}: {}", path.display(), w.location, w.message);

@@ -6,6 +6,7 @@ use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::out;
 use crate::report::thresholds;
 use crate::run::{run, RunOptions};
+use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -18,7 +19,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Overrides the scenario's number of replications.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
     pub replications: Option<u32>,
     /// Sets a scenario key, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -30,8 +31,8 @@ pub struct RunArgs {
     /// Ignore the scenario's [[thresholds]].
     #[arg(long)]
     pub no_thresholds: bool,
-    /// Worker threads for replications [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads for replications [default: all cores; at most 1024]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
     /// Do not write sessions.csv.
     #[arg(long)]
@@ -58,6 +59,10 @@ pub fn execute(a: RunArgs) -> i32 {
     }
     if let Some(r) = a.replications {
         scn.sim.replications = r;
+        // The file's count was judged when it loaded; judge the override.
+        if let Err(code) = super::check_work(&a.scenario, &scn, 1, a.quiet) {
+            return code;
+        }
     }
     let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
     let mut exprs: Vec<&str> = Vec::new();
@@ -79,6 +84,9 @@ pub fn execute(a: RunArgs) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&scn.name));
+    if let Err(code) = super::check_out_dir(&out_dir) {
+        return code;
+    }
     let opts = RunOptions {
         out_dir: out_dir.clone(),
         threads: a.threads.map(|t| t as usize),

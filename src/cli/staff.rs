@@ -7,6 +7,7 @@ use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::model::time::format_duration;
 use crate::planner::erlang::Erlang;
 use crate::planner::staff::{prepare, StaffError, StaffOptions};
+use crate::scenario::limits::MAX_THREADS;
 
 #[derive(Args, Debug)]
 pub struct StaffArgs {
@@ -34,8 +35,8 @@ pub struct StaffArgs {
     /// Sets a scenario key first, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads [default: all cores; at most 1024]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
     /// Print nothing but errors and unmet intervals.
     #[arg(long, short = 'q')]

@@ -6,6 +6,7 @@ use super::format::{emit, Format};
 use super::{progress, EXIT_BAD_INPUT, EXIT_OK};
 use crate::planner::sweep::{plan, run, SweepError, SweepOptions};
 use crate::planner::vary::parse_vary;
+use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -20,7 +21,7 @@ pub struct SweepArgs {
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replications per point (overrides the scenario).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_REPLICATIONS as i64))]
     pub replications: Option<u32>,
     /// Overrides the scenario's seed; every point uses the same seeds.
     #[arg(long)]
@@ -28,8 +29,8 @@ pub struct SweepArgs {
     /// Sets a scenario key for every point, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads [default: all cores; at most 1024]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
     /// Run only shard I of N (0-based): the work items k (point by point,
     /// replication by replication) with k % N == I. `routesim merge`
@@ -79,6 +80,20 @@ pub fn execute(a: SweepArgs) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-sweep", plan.base.name)));
+    if let Err(code) = super::check_out_dir(&out_dir) {
+        return code;
+    }
+    // All points together, each judged as the heaviest one.
+    let heaviest = plan
+        .points
+        .iter()
+        .map(|(_, s)| (crate::scenario::limits::estimate(s).events, s))
+        .max_by(|x, y| x.0.total_cmp(&y.0));
+    if let Some((_, scn)) = heaviest {
+        if let Err(code) = super::check_work(&a.scenario, scn, plan.points.len(), a.quiet) {
+            return code;
+        }
+    }
     let n_points = plan.points.len();
     let (n_items, n_work) = (plan.items(a.shard).len(), plan.work());
     let bar = progress(n_items as u64, "point replications", a.quiet);

@@ -84,7 +84,7 @@ pub fn parse_range(spec: &str) -> Result<Vec<String>, String> {
         parse_duration(end),
         parse_duration(step),
     ) {
-        let n = count(spec, s as f64, e as f64, t as f64)?;
+        let n = count_int(spec, s.into(), e.into(), t.into())?;
         return Ok((0..n as u64).map(|i| format_duration(s + i * t)).collect());
     }
     Err(format!(
@@ -106,10 +106,11 @@ fn numeric_range(
         end.parse::<i64>(),
         step.parse::<i64>(),
     ) {
-        let n = count(spec, s as f64, e as f64, t as f64)?;
+        let n = count_int(spec, s.into(), e.into(), t.into())?;
         return Ok(Some(
-            (0..n as i64)
-                .map(|i| format!("{}{unit}", s + i * t))
+            // In i128: `i * t` alone may exceed i64 even when the value does not.
+            (0..n as i128)
+                .map(|i| format!("{}{unit}", s as i128 + i * t as i128))
                 .collect(),
         ));
     }
@@ -146,10 +147,14 @@ fn numeric_range(
     ))
 }
 
-/// Number of values of an inclusive range, refusing empty or huge ones
-/// before anything is allocated.
-fn count(spec: &str, start: f64, end: f64, step: f64) -> Result<usize, String> {
-    if step <= 0.0 || step.is_nan() {
+/// Refuses a step that is not positive and a START above END.
+fn check_order<T: PartialOrd + Default>(
+    spec: &str,
+    start: T,
+    end: T,
+    step: T,
+) -> Result<(), String> {
+    if !(step > T::default()) {
         return Err(format!(
             "range `{spec}`: the step must be greater than 0 (ranges go upward from START to END)"
         ));
@@ -159,6 +164,26 @@ fn count(spec: &str, start: f64, end: f64, step: f64) -> Result<usize, String> {
             "range `{spec}`: START must not exceed END (write the smaller value first)"
         ));
     }
+    Ok(())
+}
+
+/// Number of values of an inclusive range of integers (or microseconds),
+/// exact whatever their size: integers stay integers.
+fn count_int(spec: &str, start: i128, end: i128, step: i128) -> Result<usize, String> {
+    check_order(spec, start, end, step)?;
+    let n = (end - start) / step + 1;
+    if n > MAX_POINTS as i128 {
+        return Err(format!(
+            "range `{spec}` has {n} values, more than the {MAX_POINTS} points a sweep may have; use a larger step"
+        ));
+    }
+    Ok(n as usize)
+}
+
+/// Number of values of an inclusive range of decimals, refusing empty or
+/// huge ones before anything is allocated.
+fn count(spec: &str, start: f64, end: f64, step: f64) -> Result<usize, String> {
+    check_order(spec, start, end, step)?;
     // A relative tolerance keeps 0..1:0.1 from losing its last value to rounding.
     let n = ((end - start) / step * (1.0 + 1e-12) + 1e-9).floor() + 1.0;
     if n > MAX_POINTS as f64 {
@@ -239,6 +264,27 @@ mod tests {
         assert_eq!(vals("600/h..1200/h:300/h"), ["600/h", "900/h", "1200/h"]);
         assert_eq!(vals("30s..2m:30s"), ["30s", "1m", "1m30s", "2m"]);
         assert_eq!(vals("1e-3..3e-3:1e-3"), ["0.001", "0.002", "0.003"]);
+        // Above 2^53 integers keep every digit (f64 would merge neighbours).
+        assert_eq!(
+            vals("9007199254740993..9007199254740995:1"),
+            ["9007199254740993", "9007199254740994", "9007199254740995"]
+        );
+        assert_eq!(
+            vals("9223372036854775800..9223372036854775807:3"),
+            [
+                "9223372036854775800",
+                "9223372036854775803",
+                "9223372036854775806"
+            ]
+        );
+        assert_eq!(
+            vals("-9223372036854775808..-9223372036854775807:1").len(),
+            2
+        );
+        assert_eq!(
+            vals("-9223372036854775808..9223372036854775807:9223372036854775807"),
+            ["-9223372036854775808", "-1", "9223372036854775806"]
+        );
     }
 
     #[test]
@@ -254,6 +300,11 @@ mod tests {
             ("0s..60s:0s", "greater than 0"),
             ("40..10:5", "must not exceed"),
             ("0..100000:1", "more than the 10000"),
+            ("0..9223372036854775807:1", "more than the 10000"),
+            (
+                "-9223372036854775808..9223372036854775807:1",
+                "more than the 10000",
+            ),
             ("nan..1:1", "finite"),
         ] {
             let e = parse_vary(&format!("users.agent.count={spec}")).unwrap_err();

@@ -69,6 +69,22 @@ fn ticks(lo: f64, hi: f64, target: usize) -> (f64, f64, f64) {
     (a, b, step)
 }
 
+/// Most ticks an axis draws: with values above 2^53 a step can be below
+/// their precision, and adding it would never reach the end.
+const MAX_TICKS: usize = 100;
+
+/// The ticks lo, lo + step, ... up to hi, counted rather than summed, and
+/// at most [`MAX_TICKS`].
+fn tick_values((lo, hi, step): (f64, f64, f64)) -> impl Iterator<Item = f64> {
+    let n = ((hi - lo) / step + 1e-9).floor();
+    let n = if n.is_finite() && n >= 0.0 {
+        (n as usize).saturating_add(1).min(MAX_TICKS)
+    } else {
+        0
+    };
+    (0..n).map(move |i| lo + i as f64 * step)
+}
+
 /// A tick label with as many decimals as the step needs.
 fn label(v: f64, step: f64) -> String {
     let d = (-step.log10().floor()).clamp(0.0, 6.0) as usize;
@@ -163,8 +179,7 @@ fn open(
         y: ticks(ylo, yhi, 5),
     };
     // Horizontal grid and y ticks.
-    let mut v = f.y.0;
-    while v <= f.y.1 + f.y.2 * 1e-9 {
+    for v in tick_values(f.y) {
         let y = f.py(v);
         let _ = write!(
             s,
@@ -174,7 +189,6 @@ fn open(
             y + 4.0,
             label(v, f.y.2)
         );
-        v += f.y.2;
     }
     // x ticks: every category, or nice numbers.
     let base = H - BOTTOM;
@@ -195,10 +209,8 @@ fn open(
             }
         }
         None => {
-            let mut v = f.x.0;
-            while v <= f.x.1 + f.x.2 * 1e-9 {
+            for v in tick_values(f.x) {
                 xtick(&mut s, v, &label(v, f.x.2));
-                v += f.x.2;
             }
         }
     }
@@ -361,6 +373,13 @@ mod tests {
         assert_eq!(ticks(0.0, 0.93, 5), (0.0, 1.0, 0.2));
         assert_eq!(ticks(3.0, 47.0, 5), (0.0, 50.0, 10.0));
         assert_eq!(ticks(0.0, 0.0, 5), (0.0, 1.0, 0.2));
+        let v: Vec<f64> = tick_values(ticks(3.0, 47.0, 5)).collect();
+        assert_eq!(v, [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+        // Integers above 2^53: a step of 1 cannot advance by addition; the
+        // ticks are counted, and bounded.
+        let big = 9007199254740993.0;
+        assert!(tick_values(ticks(big, big + 2.0, 2)).count() <= 4);
+        assert!(tick_values(ticks(0.0, 1e18, 1_000_000_000_000_000_000)).count() <= MAX_TICKS);
         assert_eq!(label(0.30000000000000004, 0.1), "0.3");
         assert_eq!(label(-0.0, 0.5), "0.0");
     }

@@ -7,7 +7,8 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, LogNormal};
 use serde::{Deserialize, Deserializer};
 
-use super::units::parse_duration;
+use super::limits::MAX_DURATION;
+use super::units::{parse_duration, secs_to_duration};
 use crate::model::time::{from_secs_f64, to_secs_f64, Time};
 
 const DIST_HINT: &str = "expected a duration such as \"30s\" or a table such as \
@@ -229,6 +230,12 @@ fn load_empirical(path: &Path, column: Option<&str>) -> Result<Vec<Time>, String
         let rec = rec.map_err(|e| format!("empirical file {}: {e}", path.display()))?;
         if line == 0 {
             if let Some(name) = column {
+                if rec.iter().filter(|h| h.trim() == name).count() > 1 {
+                    return Err(format!(
+                        "empirical file {}: the header names column `{name}` more than once; keep one",
+                        path.display()
+                    ));
+                }
                 let i = rec.iter().position(|h| h.trim() == name).ok_or_else(|| {
                     format!(
                         "empirical file {}: no column named `{name}` in its header",
@@ -248,21 +255,14 @@ fn load_empirical(path: &Path, column: Option<&str>) -> Result<Vec<Time>, String
         if field.is_empty() {
             continue;
         }
-        let v: f64 = field.parse().map_err(|_| {
+        let t = secs_to_duration(field).map_err(|m| {
             format!(
-                "empirical file {}, line {}: \"{field}\" is not a number of seconds",
+                "empirical file {}, line {}: {m}; expected a duration in seconds",
                 path.display(),
                 line + 1
             )
         })?;
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(format!(
-                "empirical file {}, line {}: {v} must be a non-negative number of seconds",
-                path.display(),
-                line + 1
-            ));
-        }
-        values.push(from_secs_f64(v));
+        values.push(t);
     }
     if values.is_empty() {
         return Err(format!(
@@ -285,12 +285,14 @@ pub enum Dist {
 }
 
 impl Dist {
+    /// Draws of the continuous samplers are capped at `MAX_DURATION`, so a
+    /// far tail can never overflow a sum of times.
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
         match self {
             Dist::Constant(t) => *t,
-            Dist::Exponential(d) => from_secs_f64(d.sample(rng)),
-            Dist::LogNormal(d) => from_secs_f64(d.sample(rng)),
+            Dist::Exponential(d) => from_secs_f64(d.sample(rng)).min(MAX_DURATION),
+            Dist::LogNormal(d) => from_secs_f64(d.sample(rng)).min(MAX_DURATION),
             Dist::Uniform { min, span } => {
                 if *span == 0 {
                     *min
@@ -298,7 +300,7 @@ impl Dist {
                     min + rng.random_range(0..=*span)
                 }
             }
-            Dist::Gamma(d) => from_secs_f64(d.sample(rng)),
+            Dist::Gamma(d) => from_secs_f64(d.sample(rng)).min(MAX_DURATION),
             Dist::Empirical(v) => v[rng.random_range(0..v.len())],
         }
     }

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod dist;
 pub mod error;
+pub mod limits;
 pub mod overrides;
 pub mod raw;
 pub mod units;

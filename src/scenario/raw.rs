@@ -69,11 +69,48 @@ impl<'de> Deserialize<'de> for Capacity {
     }
 }
 
+/// Reads a table as `T` and refuses anything else: serde's derived structs
+/// also accept an array, so `[[simulation]]` would be read field by field.
+fn table_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    expecting: &'static str,
+) -> Result<T, D::Error> {
+    struct V<T>(&'static str, std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(V(expecting, std::marker::PhantomData))
+}
+
+fn simulation_table<'de, D: Deserializer<'de>>(d: D) -> Result<RawSimulation, D::Error> {
+    table_only(
+        d,
+        "one [simulation] table (single brackets: a scenario has one simulation)",
+    )
+}
+
+fn tenant_table<'de, D: Deserializer<'de>>(d: D) -> Result<RawTenant, D::Error> {
+    table_only(
+        d,
+        "one [tenant] table (single brackets), e.g. modalities = [\"im\"]",
+    )
+}
+
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a scenario: tables such as [simulation], [[services]], [[users]], [[arrivals]] and [workflows.ID]"
+)]
 pub struct RawScenario {
+    #[serde(deserialize_with = "simulation_table")]
     pub simulation: RawSimulation,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "tenant_table")]
     pub tenant: RawTenant,
     #[serde(default)]
     pub services: Vec<RawService>,
@@ -93,7 +130,10 @@ pub struct RawScenario {
 
 /// `[[revisions]]`: a workflow edited afterwards.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a revision: a table such as { at = \"4h\", service = \"support\", workflow = \"new\" } in [[revisions]]"
+)]
 pub struct RawRevision {
     /// Time from the start of the measured window.
     pub at: Dur,
@@ -103,7 +143,10 @@ pub struct RawRevision {
 
 /// A weekly window: `{ days = ["mon", "tue"], from = "08:00", to = "16:00" }`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a weekly window: a table such as { days = [\"mon\", \"tue\"], from = \"08:00\", to = \"16:00\" }"
+)]
 pub struct RawWindow {
     pub days: Vec<String>,
     pub from: String,
@@ -113,7 +156,10 @@ pub struct RawWindow {
 /// A dated period: `{ date = "2026-12-25" }` (the whole day) or
 /// `{ from = "2026-12-31T12:00", to = "2027-01-01T00:00" }`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a dated period: a table such as { date = \"2026-12-25\" } or { from = \"2026-12-31T12:00\", to = \"2027-01-01T00:00\" }"
+)]
 pub struct RawPeriod {
     pub date: Option<String>,
     pub from: Option<String>,
@@ -123,7 +169,10 @@ pub struct RawPeriod {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a calendar: a table [calendars.NAME] with `open`, `holidays` and `special`"
+)]
 pub struct RawCalendar {
     #[serde(default)]
     pub open: Vec<RawWindow>,
@@ -134,7 +183,7 @@ pub struct RawCalendar {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "the [simulation] table")]
 pub struct RawSimulation {
     pub name: Option<String>,
     pub duration: Dur,
@@ -146,14 +195,20 @@ pub struct RawSimulation {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the [tenant] table, e.g. modalities = [\"im\"]"
+)]
 pub struct RawTenant {
     #[serde(default)]
     pub modalities: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a service: a [[services]] table with id, license, channels and workflow"
+)]
 pub struct RawService {
     pub id: String,
     pub license: String,
@@ -180,7 +235,10 @@ pub struct RawService {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a policy level: a table such as { from = \"15s\", skills = { german = 2 } }"
+)]
 pub struct RawPolicyLevel {
     pub from: Dur,
     #[serde(default)]
@@ -188,11 +246,37 @@ pub struct RawPolicyLevel {
 }
 
 /// A service membership: `"support"` or `{ id = "sales", active = false }`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum RawMembership {
     Id(String),
     Table { id: String, active: Option<bool> },
+}
+
+const MEMBERSHIP_FORMS: &str =
+    "a service membership is a service id such as \"support\" or a table such as { id = \"support\", active = false }";
+
+impl<'de> Deserialize<'de> for RawMembership {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            id: String,
+            active: Option<bool>,
+        }
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(RawMembership::Id(s)),
+            v @ toml::Value::Table(_) => v
+                .try_into::<Table>()
+                .map(|t| RawMembership::Table {
+                    id: t.id,
+                    active: t.active,
+                })
+                .map_err(|e| {
+                    serde::de::Error::custom(format!("{}; {MEMBERSHIP_FORMS}", e.message().trim()))
+                }),
+            _ => Err(serde::de::Error::custom(MEMBERSHIP_FORMS)),
+        }
+    }
 }
 
 impl RawMembership {
@@ -210,7 +294,10 @@ impl RawMembership {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a presence change: a table such as { presence = \"busy\", every = \"2h\", duration = \"10m\" }"
+)]
 pub struct RawPresenceChange {
     pub presence: String,
     pub every: DistSpec,
@@ -218,14 +305,20 @@ pub struct RawPresenceChange {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "calls: a table such as { rate = \"3/h\", duration = \"5m\" }"
+)]
 pub struct RawCalls {
     pub rate: Rate,
     pub duration: DistSpec,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a profile: a table such as { interval = \"1h\", rates = [\"0/h\", \"40/h\", ...] }"
+)]
 pub struct RawProfile {
     pub interval: Dur,
     /// Rates may be "0/h" here (a quiet interval).
@@ -233,7 +326,10 @@ pub struct RawProfile {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a user group: a [[users]] table with id, count, services and licenses"
+)]
 pub struct RawUser {
     pub id: String,
     pub count: Option<i64>,
@@ -260,7 +356,10 @@ pub struct RawUser {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an arrival source: an [[arrivals]] table with service, channel and one of rate, profile or trace"
+)]
 pub struct RawArrival {
     /// The service whose workflow receives the chats ...
     pub service: Option<String>,
@@ -279,7 +378,10 @@ pub struct RawArrival {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a workflow: a table [workflows.ID] with `start` and `steps`"
+)]
 pub struct RawWorkflow {
     pub start: String,
     #[serde(default)]
@@ -289,6 +391,7 @@ pub struct RawWorkflow {
 /// A workflow step: `do` names the activity; the other keys are its
 /// parameters and its exits (each exit names the next step).
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "a workflow step: a table such as { do = \"queue_task\", next = \"NEXT\" }")]
 pub struct RawStep {
     #[serde(rename = "do")]
     pub activity: String,
@@ -297,7 +400,10 @@ pub struct RawStep {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a threshold: an expression such as \"support:wait_p95_s<60\" or a table { expr = \"...\" }"
+)]
 pub enum RawThreshold {
     Expr(String),
     Table { expr: String },

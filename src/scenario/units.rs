@@ -1,7 +1,8 @@
 //! The scenario's textual units: durations ("250ms", "1h30m", "2d") and rates
 //! ("1080/h", "0.3/s", "20000/d").
 
-use crate::model::time::{Time, MICROS_PER_SEC};
+use super::limits::{MAX_DURATION, MAX_RATE_PER_S};
+use crate::model::time::{from_secs_f64, to_secs_f64, Time, MICROS_PER_SEC};
 
 const DURATION_HINT: &str =
     "expected a duration such as \"250ms\", \"30s\", \"5m\", \"1h30m\" or \"2d\"";
@@ -56,10 +57,33 @@ pub fn parse_duration(text: &str) -> Result<Time, String> {
         };
         total += value * size;
     }
-    if !total.is_finite() || total > 1e18 {
-        return Err(format!("duration \"{text}\" is too large"));
+    if !total.is_finite() || total > MAX_DURATION as f64 {
+        return Err(format!(
+            "duration \"{text}\" is longer than the maximum of 366 days (\"366d\")"
+        ));
     }
     Ok(total.round() as Time)
+}
+
+/// A duration read from a data file as a number of seconds: finite, not
+/// negative and at most [`MAX_DURATION`]. The error quotes `text` and says
+/// what is wrong with it.
+pub fn secs_to_duration(text: &str) -> Result<Time, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
+    if !v.is_finite() {
+        Err(format!("\"{text}\" is not a finite number of seconds"))
+    } else if v < 0.0 {
+        Err(format!("\"{text}\" must not be negative"))
+    } else if v > to_secs_f64(MAX_DURATION) {
+        Err(format!(
+            "\"{text}\" s is longer than the maximum of 366 days (31622400 s)"
+        ))
+    } else {
+        Ok(from_secs_f64(v))
+    }
 }
 
 /// Parses a rate into events per second; it must be positive.
@@ -84,15 +108,31 @@ pub fn parse_rate_nonneg(text: &str) -> Result<f64, String> {
     let unit = unit.trim();
     // "1/30s" style: a unit with its own count.
     let per = if unit.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
-        parse_duration(unit).map_err(|_| format!("invalid rate \"{text}\": {RATE_HINT}"))? as f64
+        parse_duration(unit).map_err(|m| format!("invalid rate \"{text}\": {m}"))? as f64
     } else {
         unit_micros(unit)
             .ok_or_else(|| format!("unknown unit \"{unit}\" in rate \"{text}\": {RATE_HINT}"))?
     };
-    if !(value.is_finite() && value >= 0.0 && per > 0.0) {
+    if !value.is_finite() {
+        return Err(format!(
+            "rate \"{text}\" is not a finite number: {RATE_HINT}"
+        ));
+    }
+    if value < 0.0 {
         return Err(format!("rate \"{text}\" must not be negative: {RATE_HINT}"));
     }
-    Ok(value * MICROS_PER_SEC as f64 / per)
+    if per <= 0.0 {
+        return Err(format!(
+            "rate \"{text}\" is per zero time: the duration after `/` must be greater than 0, as in \"1/30s\""
+        ));
+    }
+    let r = value * MICROS_PER_SEC as f64 / per;
+    if r > MAX_RATE_PER_S {
+        return Err(format!(
+            "rate \"{text}\" is above the maximum of 1000000/s (3600000000/h)"
+        ));
+    }
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -111,6 +151,16 @@ mod tests {
         for bad in ["", "30", "abc", "-5s", "5x", "s", "1..2s"] {
             assert!(parse_duration(bad).is_err(), "{bad} accepted");
         }
+        assert_eq!(parse_duration("366d").unwrap(), MAX_DURATION);
+        for long in ["367d", "300000d", "99999999999999999999999s", "8784h1us"] {
+            let e = parse_duration(long).unwrap_err();
+            assert!(e.contains("maximum of 366 days"), "{long}: {e}");
+        }
+        assert_eq!(secs_to_duration("1.5").unwrap(), 1_500_000);
+        assert!(secs_to_duration("1e300").unwrap_err().contains("366 days"));
+        assert!(secs_to_duration("NaN").unwrap_err().contains("finite"));
+        assert!(secs_to_duration("-1").unwrap_err().contains("negative"));
+        assert!(secs_to_duration("x").unwrap_err().contains("not a number"));
     }
 
     #[test]
@@ -121,6 +171,16 @@ mod tests {
         assert!((parse_rate("1/30s").unwrap() - 1.0 / 30.0).abs() < 1e-12);
         for bad in ["0/h", "-1/h", "10", "10/x", "x/h"] {
             assert!(parse_rate(bad).is_err(), "{bad} accepted");
+        }
+        for (bad, says) in [
+            ("NaN/h", "not a finite number"),
+            ("inf/h", "not a finite number"),
+            ("1/0s", "per zero time"),
+            ("-1/h", "must not be negative"),
+            ("1e308/h", "maximum of 1000000/s"),
+        ] {
+            let e = parse_rate(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 }

@@ -7,8 +7,9 @@ use super::{names, Ctx};
 use crate::model::civil::{parse_civil, Clock, DAY, WEEK};
 use crate::model::time::from_secs_f64;
 use crate::model::*;
+use crate::scenario::limits::MAX_RATE_PER_S;
 use crate::scenario::raw::RawScenario;
-use crate::scenario::units::parse_rate_nonneg;
+use crate::scenario::units::{parse_rate_nonneg, secs_to_duration};
 
 #[allow(clippy::too_many_arguments)]
 pub fn build_arrivals(
@@ -113,6 +114,24 @@ pub fn build_arrivals(
                 None
             }
         };
+        let peak = a
+            .rate
+            .map(|r| r.0)
+            .or_else(|| {
+                let p = a.profile.as_ref()?;
+                let rates = p.rates.iter().filter_map(|r| parse_rate_nonneg(r).ok());
+                Some(rates.fold(0.0, f64::max))
+            })
+            .unwrap_or(0.0);
+        if peak * scale > MAX_RATE_PER_S {
+            cx.problem(
+                format!("{loc}.scale"),
+                format!(
+                    "scales the rate to {:.0}/s, above the maximum of {MAX_RATE_PER_S:.0}/s",
+                    peak * scale
+                ),
+            );
+        }
         let pattern = if let Some(r) = a.rate {
             ArrivalPattern::Constant(r.0 * scale)
         } else if let Some(p) = &a.profile {
@@ -224,6 +243,16 @@ fn preferred_list(
     Ok(Some(preferred.len() as u32 - 1))
 }
 
+/// The trace's columns, each with the names it may go by.
+const TRACE_COLUMNS: [&[&str]; 6] = [
+    &["time", "at", "arrived", "arrived_s"],
+    &["channel"],
+    &["priority"],
+    &["handle_time", "handle_time_s"],
+    &["patience", "patience_s"],
+    &["preferred"],
+];
+
 /// Reads a trace of arrivals: a CSV with a header. Column `time` (also `at`,
 /// `arrived`, `arrived_s`) is required: seconds from the simulation start
 /// (warm-up included) or a local date-time "YYYY-MM-DDTHH:MM:SS". Optional:
@@ -246,16 +275,29 @@ fn load_trace(
         .headers()
         .map_err(|e| format!("trace file {shown}: {e}"))?
         .clone();
+    // A column given twice (or under two of its names) would be ambiguous.
+    for (i, h) in headers.iter().enumerate() {
+        let same = |n: &str| TRACE_COLUMNS.iter().find(|names| names.contains(&n));
+        if let Some(j) = headers
+            .iter()
+            .take(i)
+            .position(|p| p == h || same(p).is_some_and(|names| names.contains(&h)))
+        {
+            return Err(format!(
+                "trace file {shown}: columns {} (`{}`) and {} (`{h}`) give the same column; keep one",
+                j + 1,
+                &headers[j],
+                i + 1
+            ));
+        }
+    }
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
-    let time_col = col(&["time", "at", "arrived", "arrived_s"]).ok_or_else(|| {
+    let time_col = col(TRACE_COLUMNS[0]).ok_or_else(|| {
         format!("trace file {shown}: no `time` column in the header (expected time[,channel,priority,handle_time,patience,preferred])")
     })?;
-    let (c_channel, c_priority) = (col(&["channel"]), col(&["priority"]));
-    let (c_handle, c_patience) = (
-        col(&["handle_time", "handle_time_s"]),
-        col(&["patience", "patience_s"]),
-    );
-    let c_pref = col(&["preferred"]);
+    let (c_channel, c_priority) = (col(TRACE_COLUMNS[1]), col(TRACE_COLUMNS[2]));
+    let (c_handle, c_patience) = (col(TRACE_COLUMNS[3]), col(TRACE_COLUMNS[4]));
+    let c_pref = col(TRACE_COLUMNS[5]);
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
@@ -265,6 +307,11 @@ fn load_trace(
         let t = rec.get(time_col).unwrap_or_default();
         let at = match t.parse::<f64>() {
             Ok(s) if s.is_finite() && s >= 0.0 => from_secs_f64(s),
+            Ok(s) if !s.is_finite() => {
+                return Err(err(format!(
+                    "time \"{t}\" is not a finite number of seconds"
+                )))
+            }
             Ok(_) => return Err(err(format!("time \"{t}\" must not be negative"))),
             Err(_) => {
                 let c = parse_civil(t).map_err(|m| err(format!("time {m}")))?;
@@ -282,12 +329,9 @@ fn load_trace(
         let secs = |c: Option<usize>, what: &str| -> Result<Option<Time>, String> {
             match field(c) {
                 None => Ok(None),
-                Some(f) => match f.parse::<f64>() {
-                    Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(from_secs_f64(v))),
-                    _ => Err(err(format!(
-                        "{what} \"{f}\" is not a non-negative number of seconds"
-                    ))),
-                },
+                Some(f) => secs_to_duration(f)
+                    .map(Some)
+                    .map_err(|m| err(format!("{what} {m}"))),
             }
         };
         let pref = match field(c_pref) {

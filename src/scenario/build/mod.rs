@@ -13,6 +13,7 @@ use std::path::Path;
 
 use super::dist::DistSpec;
 use super::error::{Problem, ScenarioError};
+use super::limits::{self, MAX_REPLICATIONS};
 use super::raw::{RawScenario, RawThreshold};
 use super::Loaded;
 use crate::model::civil::{parse_civil, Clock};
@@ -124,6 +125,22 @@ fn check_id(cx: &mut Ctx, loc: &str, id: &str) {
     }
 }
 
+/// `simulation.name` names the folder `results/<name>/`: a plain file name,
+/// so that no name writes outside `results/`.
+fn check_file_name(cx: &mut Ctx, name: &str) {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !plain {
+        cx.problem(
+            "simulation.name",
+            format!("`{name}` is not a plain folder name: use letters, digits, `_`, `-` and `.` (not first), with no `/`, e.g. name = \"support-desk\""),
+        );
+    }
+}
+
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<String> = it.map(|n| format!("`{n}`")).collect();
     if v.is_empty() {
@@ -156,15 +173,18 @@ pub fn build(
     }
     let replications = match rs.replications {
         None => 1,
-        Some(n) if (1..=1_000_000).contains(&n) => n as u32,
+        Some(n) if (1..=MAX_REPLICATIONS as i64).contains(&n) => n as u32,
         Some(n) => {
             cx.problem(
                 "simulation.replications",
-                format!("must be at least 1, got {n}"),
+                format!("must be between 1 and {MAX_REPLICATIONS}, got {n}"),
             );
             1
         }
     };
+    if let Some(name) = &rs.name {
+        check_file_name(&mut cx, name);
+    }
     let interval = rs.interval.map_or(15 * 60 * MICROS_PER_SEC, |d| d.0);
     if interval == 0 {
         cx.problem(
@@ -340,28 +360,40 @@ pub fn build(
     if !cx.err.is_empty() {
         return Err(cx.err);
     }
+    let scenario = Scenario {
+        name: raw
+            .simulation
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name.to_string()),
+        hash,
+        sim,
+        services,
+        users,
+        sources,
+        workflows,
+        calendars,
+        parameters: params.names,
+        strings: strings.names,
+        revisions,
+        skills,
+        preferred,
+        thresholds,
+        clock,
+    };
+    // The work is judged on the complete scenario, with the file's replications.
+    let (refuse, warn) = limits::estimate(&scenario).check(scenario.sim.replications, 1);
+    for (loc, m) in warn {
+        cx.warn(loc, m);
+    }
+    for (loc, m) in refuse {
+        cx.problem(loc, m);
+    }
+    if !cx.err.is_empty() {
+        return Err(cx.err);
+    }
     Ok(Loaded {
-        scenario: Scenario {
-            name: raw
-                .simulation
-                .name
-                .clone()
-                .unwrap_or_else(|| default_name.to_string()),
-            hash,
-            sim,
-            services,
-            users,
-            sources,
-            workflows,
-            calendars,
-            parameters: params.names,
-            strings: strings.names,
-            revisions,
-            skills,
-            preferred,
-            thresholds,
-            clock,
-        },
+        scenario,
         warnings: cx.warnings,
     })
 }

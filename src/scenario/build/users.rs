@@ -8,6 +8,7 @@ use super::{check_id, names, Ctx};
 use crate::model::weekly::WeeklyWindows;
 use crate::model::*;
 use crate::scenario::dist::Dist;
+use crate::scenario::limits::MAX_USERS;
 use crate::scenario::raw::{Capacity, RawScenario};
 
 pub fn build_users(
@@ -23,16 +24,42 @@ pub fn build_users(
     if raw.users.is_empty() {
         cx.problem("users", "no user defined: add a [[users]] table");
     }
+    // Checked before anything is expanded, so a huge count allocates nothing
+    // (a group's count out of range is reported with the group below).
+    let total: i64 = raw
+        .users
+        .iter()
+        .map(|u| u.count.unwrap_or(1))
+        .filter(|n| (1..=MAX_USERS as i64).contains(n))
+        .sum();
+    if total > MAX_USERS as i64 {
+        cx.problem(
+            "users",
+            format!("the [[users]] groups add up to {total} users, more than the maximum of {MAX_USERS}"),
+        );
+        return users;
+    }
+    let mut group_ids: HashMap<&str, ()> = HashMap::new();
     for (g, u) in raw.users.iter().enumerate() {
         let loc = format!("users.{}", u.id);
         check_id(cx, &format!("{loc}.id"), &u.id);
+        if group_ids.insert(u.id.as_str(), ()).is_some() {
+            // `--set users.ID...` could only ever reach the first of them.
+            cx.problem(
+                &loc,
+                format!(
+                    "duplicate [[users]] id `{}`: each group needs its own id",
+                    u.id
+                ),
+            );
+        }
         let count = match u.count {
             None => 1,
-            Some(n) if (1..=1_000_000).contains(&n) => n as u32,
+            Some(n) if (1..=MAX_USERS as i64).contains(&n) => n as u32,
             Some(n) => {
                 cx.problem(
                     format!("{loc}.count"),
-                    format!("must be at least 1, got {n}"),
+                    format!("must be between 1 and {MAX_USERS}, got {n}"),
                 );
                 continue;
             }
@@ -75,7 +102,10 @@ pub fn build_users(
             Some(Capacity::Limited(n)) => {
                 cx.problem(
                     format!("{loc}.im_capacity"),
-                    format!("must be at least 1 (or \"unlimited\"), got {n}"),
+                    format!(
+                        "must be between 1 and {} (or \"unlimited\"), got {n}",
+                        UNLIMITED - 1
+                    ),
                 );
                 1
             }

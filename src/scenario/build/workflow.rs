@@ -550,6 +550,17 @@ pub(crate) fn build_workflow(
         start,
         steps,
     };
+    for (i, st) in wf.steps.iter().enumerate() {
+        if matches!(st.activity, Activity::Accept) && i != start as usize {
+            cx.problem(
+                format!("{loc}.steps.{}", st.name),
+                format!(
+                    "a second `accept` step: Accept comes once, as the first step (`{}`); use another activity here",
+                    raw.start
+                ),
+            );
+        }
+    }
     if let Some(first) = wf.steps.get(start as usize) {
         if !matches!(first.activity, Activity::Accept) {
             cx.problem(
