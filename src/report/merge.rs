@@ -10,6 +10,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicFile;
+use super::outdir::OutDir;
 use super::results::ResultDir;
 use super::summary::{MetricTable, Summary};
 use super::thresholds::{self, evaluate_all, Verdict};
@@ -98,15 +99,15 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
         .collect::<Result<Vec<_>, _>>()?;
     let verdicts = evaluate_all(&summary, &gates);
 
-    let out = &opts.out_dir;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    let folder = OutDir::begin(&opts.out_dir)
+        .map_err(|e| format!("{}: cannot write output: {e}", opts.out_dir.display()))?;
+    let out = folder.path();
     let out_err = |p: &Path| {
         let p = p.to_path_buf();
         move |e: io::Error| format!("{}: cannot write output: {e}", p.display())
     };
     // Stage everything, then rename: a failure leaves no new file behind.
     let mut staged = Vec::new();
-    let mut has_sessions = false;
     for name in ROW_FILES {
         let present: Vec<bool> = inputs.iter().map(|d| d.dir.join(name).exists()).collect();
         if name == "sessions.csv" && present.iter().all(|p| !p) {
@@ -120,7 +121,6 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
                 inputs[with].dir.join(name).display()
             ));
         }
-        has_sessions |= name == "sessions.csv";
         let dest = out.join(name);
         let mut file = AtomicFile::create(&dest).map_err(out_err(&dest))?;
         merge_rows(&inputs, &owner, name, &mut file)?;
@@ -140,13 +140,11 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
     for f in staged {
         files.push(f.commit().map_err(out_err(out))?);
     }
-    let stale = out.join("sessions.csv");
-    if !has_sessions && stale.exists() {
-        std::fs::remove_file(&stale).map_err(out_err(&stale))?;
-    }
     let report = super::html::write_run_report(out, &summary, &verdicts)
         .map_err(out_err(&out.join("report.html")))?;
     files.push(report);
+    let files = files.iter().map(|p| folder.final_path(p)).collect();
+    folder.commit().map_err(out_err(&opts.out_dir))?;
     Ok(MergeOutput {
         summary,
         verdicts,
