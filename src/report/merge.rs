@@ -234,6 +234,8 @@ struct RowStream {
     row: Vec<u8>,
     /// The replication of the record in `row`; None at the end.
     cur: Option<u32>,
+    /// Fields of the header; every row has as many.
+    fields: usize,
 }
 
 impl RowStream {
@@ -254,7 +256,13 @@ impl RowStream {
             rec: csv::ByteRecord::new(),
             row: Vec::new(),
             cur: None,
+            fields: 0,
         })
+    }
+
+    /// The line of the record just read.
+    fn line(&self) -> u64 {
+        self.rec.position().map_or(0, |p| p.line())
     }
 
     /// Reads the next record's bytes into `row`; false at the end.
@@ -272,7 +280,22 @@ impl RowStream {
         self.row.resize(len as usize, 0);
         self.raw.read_exact(&mut self.row).map_err(|e| err(&e))?;
         if self.row.last() != Some(&b'\n') {
-            self.row.push(b'\n');
+            return Err(format!(
+                "{}:{}: truncated: the last row ends without a newline",
+                self.path.display(),
+                self.line()
+            ));
+        }
+        if self.fields == 0 {
+            self.fields = self.rec.len();
+        } else if self.rec.len() != self.fields {
+            return Err(format!(
+                "{}:{}: {} fields, but the header has {}; the file was edited or damaged",
+                self.path.display(),
+                self.line(),
+                self.rec.len(),
+                self.fields
+            ));
         }
         Ok(true)
     }
@@ -292,7 +315,7 @@ impl RowStream {
                 format!(
                     "{}: row {}: `{}` in the first column is not a replication index",
                     self.path.display(),
-                    self.rec.position().map_or(0, |p| p.line()),
+                    self.line(),
                     String::from_utf8_lossy(field)
                 )
             })?;
@@ -300,7 +323,7 @@ impl RowStream {
             return Err(format!(
                 "{}: row {}: replication {r} after {}; rows must be ordered by replication as run writes them",
                 self.path.display(),
-                self.rec.position().map_or(0, |p| p.line()),
+                self.line(),
                 prev.unwrap_or(0)
             ));
         }
@@ -342,6 +365,7 @@ fn merge_rows(
         s.advance()?;
         streams.push(s);
     }
+    let mut rows: BTreeMap<u32, u64> = BTreeMap::new();
     while let Some((k, r)) = streams
         .iter()
         .enumerate()
@@ -355,10 +379,54 @@ fn merge_rows(
             ));
         }
         let s = &mut streams[k];
+        let mut n = 0u64;
         while s.cur == Some(r) {
             out.write_all(&s.row).map_err(werr)?;
             s.advance()?;
+            n += 1;
         }
+        rows.insert(r, n);
+    }
+    check_row_counts(inputs, owner, name, &rows)
+}
+
+/// Rows per replication as the run wrote them: sessions.csv one per task
+/// offered (replications.csv's `*` offered), users.csv and intervals.csv as
+/// many in every replication. Catches a file cut at a row boundary.
+fn check_row_counts(
+    inputs: &[ResultDir],
+    owner: &BTreeMap<u32, usize>,
+    name: &str,
+    rows: &BTreeMap<u32, u64>,
+) -> Result<(), String> {
+    let mut same: Option<(u32, u64)> = None;
+    for (&r, &k) in owner {
+        let d = &inputs[k];
+        let n = rows.get(&r).copied().unwrap_or(0);
+        let expected = if name == "sessions.csv" {
+            let offered = crate::stats::metric_index("offered").expect("a metric");
+            d.table
+                .reps
+                .iter()
+                .find(|x| x.replication == r)
+                .map(|x| x.rows[0][offered] as u64)
+        } else {
+            same.map(|(_, n)| n)
+        };
+        match expected {
+            Some(e) if e != n => {
+                return Err(format!(
+                    "{}: replication {r} has {n} rows, expected {e} ({}); the file is truncated or was edited",
+                    d.dir.join(name).display(),
+                    match same {
+                        Some((first, _)) if name != "sessions.csv" => format!("as replication {first}"),
+                        _ => "one per task offered in replications.csv".to_string(),
+                    }
+                ))
+            }
+            _ => {}
+        }
+        same.get_or_insert((r, n));
     }
     Ok(())
 }

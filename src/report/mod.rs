@@ -12,3 +12,4 @@ pub mod summary;
 pub mod svg;
 pub mod table;
 pub mod thresholds;
+pub mod verify;
