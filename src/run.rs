@@ -1,6 +1,6 @@
 //! `routesim run` as a library call: replications in parallel (one thread
 //! each, results combined in replication order), streamed part files joined
-//! into the output files, everything written atomically.
+//! into the output files, the whole folder swapped in at once (`OutDir`).
 
 use std::fmt;
 use std::io;
@@ -14,6 +14,7 @@ use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::{commit_all, stage};
 use crate::report::html::write_run_report;
+use crate::report::outdir::OutDir;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
@@ -126,8 +127,8 @@ pub fn run(
     on_done: &(dyn Fn() + Sync),
 ) -> Result<RunOutput, RunError> {
     let started = Instant::now();
-    let dir = &opts.out_dir;
-    std::fs::create_dir_all(dir).map_err(out_err(dir))?;
+    let out = OutDir::begin(&opts.out_dir).map_err(out_err(&opts.out_dir))?;
+    let dir = out.path();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
@@ -211,13 +212,11 @@ pub fn run(
     staging?;
     let mut files =
         commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
-    if !opts.sessions && sessions_path.exists() {
-        // A sessions.csv of an earlier run would not match this one.
-        std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
-    }
     // Last: the page is built from the files just written.
     let report = dir.join("report.html");
     files.push(write_run_report(dir, &summary, &verdicts).map_err(out_err(&report))?);
+    let files = files.iter().map(|p| out.final_path(p)).collect();
+    out.commit().map_err(out_err(&opts.out_dir))?;
     Ok(RunOutput {
         events: results.iter().map(|r| r.events).sum(),
         tasks: results.iter().map(|r| r.tasks).sum(),

@@ -255,7 +255,14 @@ fn execute_find_max(
         Err(e) => return bad(e),
     };
     let p = dir.join("find_max.csv");
-    if let Err(e) = write_atomic(&p, find_max_csv(&res).as_bytes()) {
+    let written = crate::report::outdir::OutDir::begin(dir).and_then(|folder| {
+        write_atomic(
+            &folder.path().join("find_max.csv"),
+            find_max_csv(&res).as_bytes(),
+        )?;
+        folder.commit()
+    });
+    if let Err(e) = written {
         return bad(format!("{}: cannot write output: {e}", p.display()));
     }
     if res.interrupted {

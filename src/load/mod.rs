@@ -29,6 +29,7 @@ use tokio::sync::mpsc;
 use crate::model::time::{MICROS_PER_MS, MICROS_PER_SEC};
 use crate::model::{Scenario, Time};
 use crate::report::atomic::write_atomic;
+use crate::report::outdir::OutDir;
 use crate::report::summary::{Summary, SummaryRow};
 use crate::report::thresholds::{evaluate, Threshold, Verdict};
 use crate::stats::ci::estimate;
@@ -297,7 +298,8 @@ pub fn verdicts(summary: &Summary, gates: &[Threshold]) -> Vec<Verdict> {
 /// Creates the output folder before a test, so a bad `-o` fails before the
 /// test rather than after it.
 pub fn prepare_dir(dir: &Path) -> Result<(), LoadError> {
-    std::fs::create_dir_all(dir).map_err(out_err(dir))
+    // Locks, cleans and checks the folder, then lets go until the write.
+    OutDir::begin(dir).map(drop).map_err(out_err(dir))
 }
 
 /// Writes load.csv, summary.csv and summary.json, each atomically.
@@ -307,7 +309,8 @@ pub fn write_outputs(
     summary: &Summary,
     verdicts: &[Verdict],
 ) -> Result<Vec<PathBuf>, LoadError> {
-    prepare_dir(dir)?;
+    let folder = OutDir::begin(dir).map_err(out_err(dir))?;
+    let (final_dir, dir) = (dir, folder.path());
     let mut files = Vec::new();
     for (name, body) in [
         ("load.csv", load_csv(&res.seconds)),
@@ -317,5 +320,7 @@ pub fn write_outputs(
         let p = dir.join(name);
         files.push(write_atomic(&p, &body).map_err(out_err(&p))?);
     }
+    let files = files.iter().map(|p| folder.final_path(p)).collect();
+    folder.commit().map_err(out_err(final_dir))?;
     Ok(files)
 }

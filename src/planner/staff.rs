@@ -25,6 +25,7 @@ use crate::model::time::{push_secs3, to_secs_f64, MICROS_PER_SEC};
 use crate::model::{Scenario, Time, UNLIMITED};
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::num;
+use crate::report::outdir::OutDir;
 use crate::report::summary::{short, Summary};
 use crate::report::table::Table;
 use crate::report::thresholds::{self, evaluate, Op, Threshold};
@@ -811,7 +812,9 @@ impl Staffing {
             let path = path.to_path_buf();
             move |source| RunError::Output { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(err(dir))?;
+        let folder = OutDir::begin(dir).map_err(err(dir))?;
+        let final_dir = dir;
+        let dir = folder.path();
         let mut files = Vec::new();
         for (name, body) in [
             ("staffing.csv", self.to_csv()),
@@ -820,6 +823,8 @@ impl Staffing {
             let p = dir.join(name);
             files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
         }
+        let files = files.iter().map(|p| folder.final_path(p)).collect();
+        folder.commit().map_err(err(final_dir))?;
         Ok(files)
     }
 }

@@ -15,6 +15,7 @@ use super::vary::{grid, Vary};
 use crate::model::Scenario;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::push_str;
+use crate::report::outdir::OutDir;
 use crate::report::summary::{
     short, JsonRow, MetricTable, Summary, SummaryMeta, REPLICATIONS_HEADER, SUMMARY_HEADER,
 };
@@ -383,7 +384,9 @@ impl Sweep {
             let path = path.to_path_buf();
             move |source| RunError::Output { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(err(dir))?;
+        let folder = OutDir::begin(dir).map_err(err(dir))?;
+        let final_dir = dir;
+        let dir = folder.path();
         let mut files = Vec::new();
         for (name, body) in [
             ("sweep.csv", self.to_csv()),
@@ -396,6 +399,8 @@ impl Sweep {
         let report = dir.join("report.html");
         crate::report::html::write_sweep_report(dir).map_err(err(&report))?;
         files.push(report);
+        let files = files.iter().map(|p| folder.final_path(p)).collect();
+        folder.commit().map_err(err(final_dir))?;
         Ok(files)
     }
 }

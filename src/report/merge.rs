@@ -10,6 +10,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicFile;
+use super::outdir::OutDir;
 use super::results::ResultDir;
 use super::summary::{MetricTable, Summary};
 use super::thresholds::{self, evaluate_all, Verdict};
@@ -98,15 +99,15 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
         .collect::<Result<Vec<_>, _>>()?;
     let verdicts = evaluate_all(&summary, &gates);
 
-    let out = &opts.out_dir;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    let folder = OutDir::begin(&opts.out_dir)
+        .map_err(|e| format!("{}: cannot write output: {e}", opts.out_dir.display()))?;
+    let out = folder.path();
     let out_err = |p: &Path| {
         let p = p.to_path_buf();
         move |e: io::Error| format!("{}: cannot write output: {e}", p.display())
     };
     // Stage everything, then rename: a failure leaves no new file behind.
     let mut staged = Vec::new();
-    let mut has_sessions = false;
     for name in ROW_FILES {
         let present: Vec<bool> = inputs.iter().map(|d| d.dir.join(name).exists()).collect();
         if name == "sessions.csv" && present.iter().all(|p| !p) {
@@ -120,7 +121,6 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
                 inputs[with].dir.join(name).display()
             ));
         }
-        has_sessions |= name == "sessions.csv";
         let dest = out.join(name);
         let mut file = AtomicFile::create(&dest).map_err(out_err(&dest))?;
         merge_rows(&inputs, &owner, name, &mut file)?;
@@ -140,13 +140,11 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
     for f in staged {
         files.push(f.commit().map_err(out_err(out))?);
     }
-    let stale = out.join("sessions.csv");
-    if !has_sessions && stale.exists() {
-        std::fs::remove_file(&stale).map_err(out_err(&stale))?;
-    }
     let report = super::html::write_run_report(out, &summary, &verdicts)
         .map_err(out_err(&out.join("report.html")))?;
     files.push(report);
+    let files = files.iter().map(|p| folder.final_path(p)).collect();
+    folder.commit().map_err(out_err(&opts.out_dir))?;
     Ok(MergeOutput {
         summary,
         verdicts,
@@ -236,6 +234,8 @@ struct RowStream {
     row: Vec<u8>,
     /// The replication of the record in `row`; None at the end.
     cur: Option<u32>,
+    /// Fields of the header; every row has as many.
+    fields: usize,
 }
 
 impl RowStream {
@@ -256,7 +256,13 @@ impl RowStream {
             rec: csv::ByteRecord::new(),
             row: Vec::new(),
             cur: None,
+            fields: 0,
         })
+    }
+
+    /// The line of the record just read.
+    fn line(&self) -> u64 {
+        self.rec.position().map_or(0, |p| p.line())
     }
 
     /// Reads the next record's bytes into `row`; false at the end.
@@ -274,7 +280,22 @@ impl RowStream {
         self.row.resize(len as usize, 0);
         self.raw.read_exact(&mut self.row).map_err(|e| err(&e))?;
         if self.row.last() != Some(&b'\n') {
-            self.row.push(b'\n');
+            return Err(format!(
+                "{}:{}: truncated: the last row ends without a newline",
+                self.path.display(),
+                self.line()
+            ));
+        }
+        if self.fields == 0 {
+            self.fields = self.rec.len();
+        } else if self.rec.len() != self.fields {
+            return Err(format!(
+                "{}:{}: {} fields, but the header has {}; the file was edited or damaged",
+                self.path.display(),
+                self.line(),
+                self.rec.len(),
+                self.fields
+            ));
         }
         Ok(true)
     }
@@ -294,7 +315,7 @@ impl RowStream {
                 format!(
                     "{}: row {}: `{}` in the first column is not a replication index",
                     self.path.display(),
-                    self.rec.position().map_or(0, |p| p.line()),
+                    self.line(),
                     String::from_utf8_lossy(field)
                 )
             })?;
@@ -302,7 +323,7 @@ impl RowStream {
             return Err(format!(
                 "{}: row {}: replication {r} after {}; rows must be ordered by replication as run writes them",
                 self.path.display(),
-                self.rec.position().map_or(0, |p| p.line()),
+                self.line(),
                 prev.unwrap_or(0)
             ));
         }
@@ -344,6 +365,7 @@ fn merge_rows(
         s.advance()?;
         streams.push(s);
     }
+    let mut rows: BTreeMap<u32, u64> = BTreeMap::new();
     while let Some((k, r)) = streams
         .iter()
         .enumerate()
@@ -357,10 +379,54 @@ fn merge_rows(
             ));
         }
         let s = &mut streams[k];
+        let mut n = 0u64;
         while s.cur == Some(r) {
             out.write_all(&s.row).map_err(werr)?;
             s.advance()?;
+            n += 1;
         }
+        rows.insert(r, n);
+    }
+    check_row_counts(inputs, owner, name, &rows)
+}
+
+/// Rows per replication as the run wrote them: sessions.csv one per task
+/// offered (replications.csv's `*` offered), users.csv and intervals.csv as
+/// many in every replication. Catches a file cut at a row boundary.
+fn check_row_counts(
+    inputs: &[ResultDir],
+    owner: &BTreeMap<u32, usize>,
+    name: &str,
+    rows: &BTreeMap<u32, u64>,
+) -> Result<(), String> {
+    let mut same: Option<(u32, u64)> = None;
+    for (&r, &k) in owner {
+        let d = &inputs[k];
+        let n = rows.get(&r).copied().unwrap_or(0);
+        let expected = if name == "sessions.csv" {
+            let offered = crate::stats::metric_index("offered").expect("a metric");
+            d.table
+                .reps
+                .iter()
+                .find(|x| x.replication == r)
+                .map(|x| x.rows[0][offered] as u64)
+        } else {
+            same.map(|(_, n)| n)
+        };
+        match expected {
+            Some(e) if e != n => {
+                return Err(format!(
+                    "{}: replication {r} has {n} rows, expected {e} ({}); the file is truncated or was edited",
+                    d.dir.join(name).display(),
+                    match same {
+                        Some((first, _)) if name != "sessions.csv" => format!("as replication {first}"),
+                        _ => "one per task offered in replications.csv".to_string(),
+                    }
+                ))
+            }
+            _ => {}
+        }
+        same.get_or_insert((r, n));
     }
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! Reading back a results folder written by `run` (or `merge`): the identity
 //! in summary.json and the exact per-replication numbers in replications.csv.
-//! `merge` and `compare` start here.
+//! `merge` and `compare` start here; `verify` checks every number and that
+//! the files agree before either trusts them.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::summary::{MetricTable, SummaryMeta};
+use super::verify;
 
 /// A results folder, as far as merge and compare need it.
 #[derive(Debug, Clone)]
@@ -26,7 +28,10 @@ struct Doc {
     scenario: String,
     scenario_hash: String,
     seed: u64,
+    replications: u32,
     total_replications: u32,
+    #[serde(default)]
+    shard: Option<String>,
     #[serde(default)]
     thresholds: Vec<DocVerdict>,
 }
@@ -67,15 +72,31 @@ impl ResultDir {
                 doc.tool
             ));
         }
+        if !csv.ends_with('\n') {
+            return Err(format!(
+                "{}:{}: truncated: the last line ends without a newline",
+                csv_path.display(),
+                csv.lines().count()
+            ));
+        }
         let table = MetricTable::parse_csv(&csv_path, &csv)?;
+        let meta = SummaryMeta {
+            scenario: doc.scenario,
+            hash: doc.scenario_hash,
+            seed: doc.seed,
+            total_replications: doc.total_replications,
+        };
+        let shard = doc
+            .shard
+            .map(|s| crate::run::parse_shard(&s))
+            .transpose()
+            .map_err(|m| format!("{}: shard {m}", json_path.display()))?;
+        verify::check_counts(&json_path, &meta, doc.replications, shard, &table)?;
+        verify::check_table(&csv_path, &table)?;
+        verify::check_summary_csv(dir, &meta, &table)?;
         Ok(ResultDir {
             dir: dir.to_path_buf(),
-            meta: SummaryMeta {
-                scenario: doc.scenario,
-                hash: doc.scenario_hash,
-                seed: doc.seed,
-                total_replications: doc.total_replications,
-            },
+            meta,
             version: doc.version,
             thresholds: doc.thresholds.into_iter().map(|v| v.expr).collect(),
             table,

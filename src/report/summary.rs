@@ -180,7 +180,17 @@ impl MetricTable {
                 f64::NAN
             } else {
                 f[3].parse::<f64>()
-                    .map_err(|_| at(n, format!("value `{}` is not a number", f[3])))?
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        at(
+                            n,
+                            format!(
+                                "value `{}` is not a finite number (an undefined value is written empty)",
+                                f[3]
+                            ),
+                        )
+                    })?
             };
             if reps.last().is_none_or(|r| r.replication != rep) {
                 if reps.last().is_some_and(|r| r.replication > rep)
