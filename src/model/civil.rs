@@ -18,6 +18,20 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date (year, month, day) of a day number
+/// (Hinnant's algorithm, the inverse of `days_from_civil`).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Weekday of a day number: 0 = Monday .. 6 = Sunday.
 pub fn weekday(days: i64) -> u32 {
     // 1970-01-01 was a Thursday (3).
@@ -35,6 +49,30 @@ impl Civil {
     /// Microseconds since the epoch (local).
     pub fn micros(self) -> i128 {
         self.days as i128 * DAY as i128 + self.tod as i128
+    }
+
+    /// The local date-time of local epoch microseconds.
+    pub fn from_micros(us: i128) -> Civil {
+        Civil {
+            days: us.div_euclid(DAY as i128) as i64,
+            tod: us.rem_euclid(DAY as i128) as Time,
+        }
+    }
+}
+
+/// Local clock time as the output files write it: "2026-11-24T08:00", with
+/// ":SS" only when the seconds are not zero (sub-seconds are dropped). The
+/// one formatter for every clock-time column and label.
+impl std::fmt::Display for Civil {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.days);
+        let secs = self.tod / MICROS_PER_SEC;
+        let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}")?;
+        if s != 0 {
+            write!(f, ":{s:02}")?;
+        }
+        Ok(())
     }
 }
 
@@ -172,6 +210,17 @@ mod tests {
         let t = clock.time_of_week(16 * 3600 * MICROS_PER_SEC);
         assert_eq!(t, DAY + 30 * 60 * MICROS_PER_SEC);
         assert_eq!(parse_weekday("Friday").unwrap(), 4);
+        for s in [
+            "2026-11-24T08:00",
+            "2024-02-29T23:59:30",
+            "1969-12-31T00:00",
+        ] {
+            assert_eq!(parse_civil(s).unwrap().to_string(), s);
+        }
+        for z in [-800_000, -1, 0, 59, 60, 20_000, 3_000_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
         assert!(parse_weekday("fr").is_err());
     }
 }
