@@ -78,7 +78,7 @@ pub struct LoadArgs {
     /// a failure gives exit code 1 after all files are written.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<String>,
-    /// Ignore the scenario's [[thresholds]].
+    /// Ignore the scenario's `thresholds = [...]`.
     #[arg(long)]
     pub no_thresholds: bool,
     /// Search the highest arrival rate the router sustains (steps of --step,

@@ -6,6 +6,7 @@ pub mod format;
 mod load;
 mod merge;
 mod run;
+mod schema;
 mod staff;
 mod sweep;
 mod validate;
@@ -50,6 +51,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Analytic baseline: Erlang C, or Erlang A with --patience.
     Erlang(erlang::ErlangArgs),
+    /// Print the JSON Schema of scenario files (for editors: Taplo / Even Better TOML).
+    Schema(schema::SchemaArgs),
     /// Load-test the router in real time (tokio): decision latency, throughput, --find-max.
     #[command(long_about = load::LOAD_LONG_ABOUT)]
     Load(load::LoadArgs),
@@ -75,6 +78,7 @@ pub fn main() -> i32 {
         Command::Staff(a) => staff::execute(a),
         Command::Validate(a) => validate::execute(a),
         Command::Erlang(a) => erlang::execute(a),
+        Command::Schema(a) => schema::execute(a),
         Command::Merge(a) => merge::execute(a),
         Command::Compare(a) => compare::execute(a),
         Command::Load(a) => load::execute(a),

@@ -28,7 +28,7 @@ pub struct RunArgs {
     /// a failure gives exit code 1 after all results are written.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<String>,
-    /// Ignore the scenario's [[thresholds]].
+    /// Ignore the scenario's `thresholds = [...]`.
     #[arg(long)]
     pub no_thresholds: bool,
     /// Worker threads for replications [default: all cores; at most 1024]. Results do not depend on it.

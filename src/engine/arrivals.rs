@@ -62,7 +62,7 @@ impl ArrivalGen {
                 loop {
                     let pos = position(clock, t, *period);
                     let k = (pos / interval) as usize % rates.len();
-                    let seg_end = t + (interval - pos % interval);
+                    let seg_end = clock.advance(t, interval - pos % interval);
                     let r = rates[k];
                     let span_s = (seg_end - t) as f64 / MICROS_PER_SEC as f64;
                     if r * span_s >= mass {
@@ -121,9 +121,7 @@ mod tests {
             preferred: None,
             direct_user: None,
         };
-        let clock = Clock {
-            start: parse_civil("2026-11-23T00:00").unwrap(),
-        };
+        let clock = Clock::utc(parse_civil("2026-11-23T00:00").unwrap());
         let mut gen = ArrivalGen::new(&src);
         let mut rng = stream(3, 0, StreamKind::Arrivals, 0);
         let mut per_hour = [0u32; 24];

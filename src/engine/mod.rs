@@ -16,12 +16,12 @@ use crate::behavior::rng::{stream, Rng, StreamKind};
 use crate::model::civil::DAY;
 use crate::model::time::{to_secs_f64, Time};
 use crate::model::{
-    Channel, Outcome, ParamValue, Presence, Priority, Scenario, ServiceId, StepId, UserId,
-    WorkflowId,
+    Channel, Outcome, ParamValue, Priority, Scenario, ServiceId, StepId, UserId, WorkflowId,
+    UNLIMITED,
 };
 use crate::routing::{Action, Router, TaskState};
-use crate::stats::timeweighted::{clipped, TimeWeighted};
-use crate::stats::{RepResult, Tally};
+use crate::stats::timeweighted::TimeWeighted;
+use crate::stats::{Occupancy, RepResult, Tally, UserRow};
 use crate::workflow::Cursor;
 use arrivals::ArrivalGen;
 use events::{Event, EventQueue};
@@ -176,7 +176,18 @@ impl<'s, S: Sinks> Sim<'s, S> {
             interval: (0..n_svc).map(|_| IntervalTally::new()).collect(),
             interval_start: scn.sim.measure_start(),
             qlen_total: vec![TimeWeighted::default(); n_svc + 1],
-            users: vec![UserTally::default(); n_users],
+            users: scn
+                .users
+                .iter()
+                .map(|u| UserTally {
+                    capacity: if u.capacity == UNLIMITED {
+                        0
+                    } else {
+                        u.capacity
+                    },
+                    ..UserTally::default()
+                })
+                .collect(),
             members: (0..n_svc)
                 .map(|s| {
                     (0..n_users as UserId)
@@ -581,8 +592,11 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let gen = t.gen;
         self.events
             .schedule(now + handle, Event::Finish { slot, gen });
+        let (w, is) = (self.window, self.interval_start);
+        let ut = &mut self.users[user as usize];
+        ut.set_load(w, is, now, load);
         if load == 1 {
-            self.users[user as usize].busy_since = now;
+            ut.busy_since = now;
         }
         self.book_queue_wait(slot, true, false);
     }
@@ -599,9 +613,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
             self.tally[service as usize].connected_sum += (now - accepted_at) as u128;
         }
         u.row.connected_s += w.secs(accepted_at, now);
-        if self.router.user_load(user) == 0 {
+        let load = self.router.user_load(user);
+        u.set_load(w, self.interval_start, now, load);
+        if load == 0 {
             u.row.busy_s += w.secs(u.busy_since, now);
-            u.busy_interval += clipped(u.busy_since.max(self.interval_start), now, w.lo, w.hi);
         }
         self.end_task(slot, Outcome::UserAccepted);
     }
@@ -640,6 +655,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
             };
             if state == TaskState::Connected {
                 self.router.finish(slot, self.now);
+                let u = self.tasks[slot as usize].user;
+                let load = self.router.user_load(u);
+                let (w, is, now) = (self.window, self.interval_start, self.now);
+                self.users[u as usize].set_load(w, is, now, load);
             } else {
                 self.leave_queue_without_user(slot);
             }
@@ -788,34 +807,18 @@ impl<'s, S: Sinks> Sim<'s, S> {
     fn emit_intervals(&mut self, now: Time) {
         let len = now - self.interval_start;
         let w = self.window;
-        // Busy and staffed time of the interval, counting open periods up to now.
-        let mut busy = Vec::with_capacity(self.users.len());
-        let mut staffed = Vec::with_capacity(self.users.len());
-        for (u, ut) in self.users.iter_mut().enumerate() {
-            let mut b = ut.busy_interval;
-            if self.router.user_load(u as UserId) > 0 {
-                b += clipped(ut.busy_since.max(self.interval_start), now, w.lo, w.hi);
-            }
-            let mut st = ut.staffed_interval;
-            if ut.presence.is_some_and(|p| p != Presence::Offline) {
-                st += clipped(ut.presence_since.max(self.interval_start), now, w.lo, w.hi);
-            }
-            busy.push(b);
-            staffed.push(st);
-            ut.busy_interval = 0;
-            ut.staffed_interval = 0;
+        // Staffed time and chat holding of the interval, open spans up to now.
+        for ut in &mut self.users {
+            ut.account(w, self.interval_start, now);
         }
         for s in 0..self.interval.len() {
             let it = &mut self.interval[s];
             let (qa, qmax) = it.qlen.take(now);
             let (sa, _) = it.selectable.take(now);
-            let members = &self.members[s];
-            let (b, st) = members.iter().fold((0u128, 0u128), |(b, st), &u| {
-                (
-                    b + busy[u as usize] as u128,
-                    st + staffed[u as usize] as u128,
-                )
-            });
+            let mut occ = Occupancy::default();
+            for &u in &self.members[s] {
+                occ.add(&self.users[u as usize].occ_interval);
+            }
             let ratio = |a: u64, b: u64| {
                 if b == 0 {
                     f64::NAN
@@ -827,6 +830,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 replication: self.rep,
                 service: &self.scn.services[s].name,
                 start_s: to_secs_f64(self.interval_start - w.lo),
+                start_local: self.scn.clock.civil(self.interval_start),
                 offered: it.offered,
                 queued: it.queued,
                 handled: it.handled,
@@ -854,14 +858,14 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 } else {
                     sa as f64 / len as f64
                 },
-                occupancy: if st == 0 {
-                    f64::NAN
-                } else {
-                    b as f64 / st as f64
-                },
+                engaged: occ.engaged(),
+                slot_occupancy: occ.slot_occupancy(),
             };
             self.sinks.interval(&rec);
             it.reset_counts();
+        }
+        for ut in &mut self.users {
+            ut.occ_interval = Occupancy::default();
         }
     }
 
@@ -890,21 +894,12 @@ impl<'s, S: Sinks> Sim<'s, S> {
         let n_svc = self.scn.services.len();
         let mut metrics = Vec::with_capacity(n_svc + 1);
         let mut total = Tally::default();
+        // (Closing the presence periods booked the open chat-holding spans.)
         let users = &self.users;
-        // Occupancy: busy time over staffed (not Offline) time of the members.
         let occupancy = |members: &mut dyn Iterator<Item = usize>| {
-            let (b, st) = members.fold((0.0, 0.0), |(b, st), u| {
-                let r = &users[u].row;
-                (
-                    b + r.busy_s,
-                    st + to_secs_f64(window) - r.presence_s[Presence::Offline.index()],
-                )
-            });
-            if st > 0.0 {
-                b / st
-            } else {
-                f64::NAN
-            }
+            let mut o = Occupancy::default();
+            members.for_each(|u| o.add(&users[u].occ));
+            o
         };
         for s in 0..n_svc {
             let (area, max) = self.qlen_total[s].take(w.hi);
@@ -919,15 +914,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
         metrics.push(total.metrics(area, max, window, occ));
         let rows = users
             .iter()
-            .map(|ut| {
-                let mut r = ut.row.clone();
-                let staffed = to_secs_f64(window) - r.presence_s[Presence::Offline.index()];
-                r.occupancy = if staffed > 0.0 {
-                    r.busy_s / staffed
-                } else {
-                    f64::NAN
-                };
-                r
+            .map(|ut| UserRow {
+                occ: ut.occ,
+                ..ut.row.clone()
             })
             .collect();
         RepResult {

@@ -89,7 +89,8 @@ impl<S: Sinks> Sim<'_, S> {
         .flatten()
         .min();
         if let Some(d) = next {
-            self.events.schedule(self.now + d, Event::Schedule(u));
+            let at = self.scn.clock.advance(self.now, d);
+            self.events.schedule(at, Event::Schedule(u));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Where a replication's streamed records go: the CSV writers in `report`, or
 //! nowhere (`--no-sessions`, benchmarks, tests that read the summary only).
 
+use crate::model::civil::Civil;
 use crate::model::{Channel, Outcome, Priority, Time};
 
 /// One service session, as sessions.csv shows it. Times are simulation times;
@@ -37,6 +38,8 @@ pub struct IntervalRecord<'a> {
     pub service: &'a str,
     /// Interval start, seconds from the measured start.
     pub start_s: f64,
+    /// Interval start on the scenario's local clock.
+    pub start_local: Civil,
     pub offered: u64,
     pub queued: u64,
     pub handled: u64,
@@ -48,7 +51,11 @@ pub struct IntervalRecord<'a> {
     pub mean_queue_length: f64,
     pub max_queue_length: u32,
     pub selectable_users: f64,
-    pub occupancy: f64,
+    /// Share of the members' staffed time with at least one chat (also
+    /// written as `occupancy`).
+    pub engaged: f64,
+    /// Chat slots used over slots staffed.
+    pub slot_occupancy: f64,
 }
 
 pub trait Sinks {

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use crate::model::time::{to_secs_f64, Time};
 use crate::model::Presence;
 use crate::stats::timeweighted::{clipped, TimeWeighted};
-use crate::stats::{record, wait_histogram, UserRow};
+use crate::stats::{record, wait_histogram, Occupancy, UserRow};
 
 /// Per-service figures of the current reporting interval.
 pub struct IntervalTally {
@@ -76,8 +76,8 @@ impl Window {
     }
 }
 
-/// Time a user spends in each state, and the per-interval busy/staffed time
-/// for interval occupancy.
+/// Time a user spends in each state, and the staffed time and chat holding
+/// over the run and within the current reporting interval.
 #[derive(Default, Clone)]
 pub struct UserTally {
     pub row: UserRow,
@@ -90,23 +90,62 @@ pub struct UserTally {
     pub call_since: Time,
     pub presence: Option<Presence>,
     pub presence_since: Time,
-    /// Busy and staffed time within the current reporting interval.
-    pub busy_interval: Time,
-    pub staffed_interval: Time,
+    /// IM capacity (0: unlimited, no slot figures).
+    pub capacity: u32,
+    /// Chats held and whether staffed since `held_since` (see `account`).
+    pub load: u32,
+    pub staffed: bool,
+    pub held_since: Time,
+    /// Over the measured window, and within the current interval.
+    pub occ: Occupancy,
+    pub occ_interval: Occupancy,
 }
 
 impl UserTally {
     /// Closes the current presence period at `now` (and opens `next`).
     pub fn presence_change(&mut self, w: Window, interval_start: Time, now: Time, next: Presence) {
+        self.account(w, interval_start, now);
         if let Some(p) = self.presence {
             let s = w.secs(self.presence_since, now);
             self.row.presence_s[p.index()] += s;
-            if p != Presence::Offline {
-                self.staffed_interval +=
-                    clipped(self.presence_since.max(interval_start), now, w.lo, w.hi);
-            }
         }
         self.presence = Some(next);
         self.presence_since = now;
+        self.staffed = next != Presence::Offline;
+    }
+
+    /// Books the time since the last call with the load and staffing then;
+    /// call it before either changes (and at interval ends). Sub-spans of
+    /// one span are booked into staffed, engaged and overtime alike, so
+    /// engaged <= staffed exactly.
+    pub fn account(&mut self, w: Window, interval_start: Time, now: Time) {
+        let since = self.held_since;
+        self.held_since = now;
+        let all = clipped(since, now, w.lo, w.hi) as u128;
+        if all == 0 {
+            return;
+        }
+        let part = clipped(since.max(interval_start), now, w.lo, w.hi) as u128;
+        for (o, d) in [(&mut self.occ, all), (&mut self.occ_interval, part)] {
+            if self.staffed {
+                o.staffed += d;
+                if self.load > 0 {
+                    o.engaged += d;
+                }
+                if self.capacity > 0 {
+                    o.slots += d * self.load as u128;
+                    o.slot_capacity += d * self.capacity as u128;
+                }
+            } else if self.load > 0 {
+                o.overtime += d;
+            }
+        }
+    }
+
+    /// The chats held changed to `load` at `now`.
+    #[inline]
+    pub fn set_load(&mut self, w: Window, interval_start: Time, now: Time, load: u32) {
+        self.account(w, interval_start, now);
+        self.load = load;
     }
 }

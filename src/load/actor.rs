@@ -29,7 +29,7 @@ use crate::model::time::MICROS_PER_SEC;
 use crate::model::{Priority, Scenario, ServiceId, SourceId, Time, UserId, UNLIMITED};
 use crate::routing::{Action, DistributionType, Router, TaskState};
 use crate::stats::timeweighted::TimeWeighted;
-use crate::stats::{metric_index, MetricRow, Tally};
+use crate::stats::{metric_index, MetricRow, Occupancy, Tally};
 
 const NONE: u32 = u32::MAX;
 /// Due timers fired before the actor looks at its channel and stop flag again.
@@ -796,13 +796,14 @@ impl<'s> Actor<'s> {
     fn metric_rows(&mut self, now: Time) -> Vec<MetricRow> {
         let n_svc = self.tally.len();
         let connected = metric_index("mean_connected_s").expect("contract metric");
+        // Users count as staffed throughout; slots are not tracked live.
         let occupancy = |users: &mut dyn Iterator<Item = usize>, busy: &[Time]| {
-            let (sum, n) = users.fold((0u128, 0u64), |(s, n), u| (s + busy[u] as u128, n + 1));
-            if n == 0 || now == 0 {
-                f64::NAN
-            } else {
-                sum as f64 / n as f64 / now as f64
+            let mut o = Occupancy::default();
+            for u in users {
+                o.staffed += now as u128;
+                o.engaged += busy[u].min(now) as u128;
             }
+            o
         };
         let mut rows = Vec::with_capacity(n_svc + 1);
         let mut total = Tally::default();

@@ -302,7 +302,7 @@ fn next_profile(src: &ArrivalSource, clock: &Clock, now: Time, mut mass: f64) ->
             tow % period
         };
         let k = (pos / interval) as usize % rates.len();
-        let seg_end = t + (interval - pos % interval);
+        let seg_end = clock.advance(t, interval - pos % interval);
         let r = rates[k];
         let span_s = (seg_end - t) as f64 / MICROS_PER_SEC as f64;
         if r * span_s >= mass {

@@ -98,9 +98,7 @@ mod tests {
 
     #[test]
     fn precedence_primary_secondary_default() {
-        let clock = Clock {
-            start: parse_civil("2026-11-23T00:00").unwrap(),
-        }; // Monday
+        let clock = Clock::utc(parse_civil("2026-11-23T00:00").unwrap()); // Monday
         let mut primary = Calendar::default();
         for d in 0..5 {
             primary.open.add(d, 8 * H, 17 * H);

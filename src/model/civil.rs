@@ -1,6 +1,7 @@
 //! Local civil time for calendars, shifts and trace timestamps. The scenario's
-//! `start` fixes the civil time of simulation time 0; no time zones or DST
-//! (ASSUMPTION: all times are the contact center's local wall-clock time).
+//! `start` fixes the local time of simulation time 0 in `simulation.timezone`
+//! (UTC by default). The engine stays on integer time: the zone's UTC offsets
+//! over the run are looked up once, when the scenario is built.
 
 use super::time::{Time, MICROS_PER_SEC};
 
@@ -16,6 +17,20 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * mp + 2) / 5 + d as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date (year, month, day) of a day number
+/// (Hinnant's algorithm, the inverse of `days_from_civil`).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Weekday of a day number: 0 = Monday .. 6 = Sunday.
@@ -35,6 +50,30 @@ impl Civil {
     /// Microseconds since the epoch (local).
     pub fn micros(self) -> i128 {
         self.days as i128 * DAY as i128 + self.tod as i128
+    }
+
+    /// The local date-time of local epoch microseconds.
+    pub fn from_micros(us: i128) -> Civil {
+        Civil {
+            days: us.div_euclid(DAY as i128) as i64,
+            tod: us.rem_euclid(DAY as i128) as Time,
+        }
+    }
+}
+
+/// Local clock time as the output files write it: "2026-11-24T08:00", with
+/// ":SS" only when the seconds are not zero (sub-seconds are dropped). The
+/// one formatter for every clock-time column and label.
+impl std::fmt::Display for Civil {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.days);
+        let secs = self.tod / MICROS_PER_SEC;
+        let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}")?;
+        if s != 0 {
+            write!(f, ":{s:02}")?;
+        }
+        Ok(())
     }
 }
 
@@ -121,20 +160,74 @@ fn full_name(short: &str) -> &'static str {
     }
 }
 
-/// Maps simulation time to local civil time.
-#[derive(Debug, Clone, Copy)]
+/// Maps simulation time to local civil time: the UTC instant of time 0 and
+/// the zone's UTC offsets over the run, precomputed (no zone lookups later).
+#[derive(Debug, Clone)]
 pub struct Clock {
-    pub start: Civil,
+    /// UTC µs since 1970-01-01 at simulation time 0.
+    origin: i128,
+    /// (simulation time from which it holds, UTC offset in µs), ascending;
+    /// the first holds from time 0.
+    offsets: Vec<(Time, i64)>,
 }
 
 impl Clock {
+    /// A clock on UTC (no daylight saving time) starting at local `start`.
+    pub fn utc(start: Civil) -> Clock {
+        Clock {
+            origin: start.micros(),
+            offsets: vec![(0, 0)],
+        }
+    }
+
+    /// A clock in the IANA time zone `zone` ("Europe/Zurich") starting at
+    /// local `start`, with the zone's offset changes over `horizon`. A start
+    /// in a DST gap moves forward by the gap; in a fold it takes the first.
+    pub fn zoned(start: Civil, zone: &str, horizon: Time) -> Result<Clock, String> {
+        use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
+        let tz = TimeZone::get(zone).map_err(|_| {
+            format!("unknown time zone \"{zone}\"; expected an IANA name such as \"Europe/Zurich\", \"America/New_York\" or \"UTC\"")
+        })?;
+        let (y, m, d) = civil_from_days(start.days);
+        let secs = start.tod / MICROS_PER_SEC;
+        let dt = DateTime::new(
+            y as i16,
+            m as i8,
+            d as i8,
+            (secs / 3600) as i8,
+            (secs / 60 % 60) as i8,
+            (secs % 60) as i8,
+            (start.tod % MICROS_PER_SEC * 1000) as i32,
+        )
+        .and_then(|dt| tz.to_timestamp(dt))
+        .map_err(|e| format!("{start} in {zone}: {e}"))?;
+        let origin = dt.as_microsecond();
+        let us = |o: jiff::tz::Offset| o.seconds() as i64 * MICROS_PER_SEC as i64;
+        let mut offsets = vec![(0, us(tz.to_offset(dt)))];
+        let end = origin.saturating_add(horizon.min(i64::MAX as Time) as i64);
+        let from = Timestamp::from_microsecond(origin).map_err(|e| e.to_string())?;
+        for tr in tz.following(from) {
+            let at = tr.timestamp().as_microsecond();
+            if at > end {
+                break;
+            }
+            offsets.push(((at - origin) as Time, us(tr.offset())));
+        }
+        Ok(Clock {
+            origin: origin as i128,
+            offsets,
+        })
+    }
+
+    #[inline]
+    fn segment(&self, t: Time) -> usize {
+        self.offsets.partition_point(|&(s, _)| s <= t) - 1
+    }
+
     /// Local time at simulation time `t`.
     pub fn civil(&self, t: Time) -> Civil {
-        let tod = self.start.tod + t;
-        Civil {
-            days: self.start.days + (tod / DAY) as i64,
-            tod: tod % DAY,
-        }
+        let off = self.offsets[self.segment(t)].1;
+        Civil::from_micros(self.origin + t as i128 + off as i128)
     }
 
     /// Time within the week (Monday 00:00 = 0) at simulation time `t`.
@@ -143,10 +236,37 @@ impl Clock {
         weekday(c.days) as Time * DAY + c.tod
     }
 
-    /// Simulation time of a local civil time (None if before the start).
+    /// The simulation time `local` later on the local clock than `t`, or the
+    /// next UTC offset change if that comes first (callers then look again):
+    /// until a change, local and simulated time run alike.
+    #[inline]
+    pub fn advance(&self, t: Time, local: Time) -> Time {
+        let next = self
+            .offsets
+            .get(self.segment(t) + 1)
+            .map_or(Time::MAX, |&(s, _)| s);
+        t.saturating_add(local).min(next)
+    }
+
+    /// Simulation time of a local civil time (None if before the start). A
+    /// time repeated when clocks go back is the first; one skipped when they
+    /// go forward is moved forward by the gap.
     pub fn sim_time(&self, c: Civil) -> Option<Time> {
-        let d = c.micros() - self.start.micros();
-        (d >= 0).then_some(d as Time)
+        let local = c.micros();
+        let at = |i: usize| local - self.offsets[i].1 as i128 - self.origin;
+        let end = |i: usize| self.offsets.get(i + 1).map_or(i128::MAX, |s| s.0 as i128);
+        let start = |i: usize| self.offsets[i].0 as i128;
+        let n = self.offsets.len();
+        let t = (0..n)
+            .find(|&i| at(i) < end(i) && (i == 0 || at(i) >= start(i)))
+            .map(at)
+            // In a gap: the offset before the change, which lands after it.
+            .or_else(|| {
+                (1..n)
+                    .find(|&i| at(i) < start(i) && at(i - 1) >= start(i))
+                    .map(|i| at(i - 1))
+            })?;
+        (t >= 0).then_some(t as Time)
     }
 }
 
@@ -167,11 +287,22 @@ mod tests {
         assert!(parse_civil("2026-11-23T25:00").is_err());
         let c = parse_civil("2026-11-23T08:30").unwrap();
         assert_eq!(c.tod, 8 * 3600 * MICROS_PER_SEC + 30 * 60 * MICROS_PER_SEC);
-        let clock = Clock { start: c };
+        let clock = Clock::utc(c);
         // 16 h later it is Tuesday 00:30.
         let t = clock.time_of_week(16 * 3600 * MICROS_PER_SEC);
         assert_eq!(t, DAY + 30 * 60 * MICROS_PER_SEC);
         assert_eq!(parse_weekday("Friday").unwrap(), 4);
+        for s in [
+            "2026-11-24T08:00",
+            "2024-02-29T23:59:30",
+            "1969-12-31T00:00",
+        ] {
+            assert_eq!(parse_civil(s).unwrap().to_string(), s);
+        }
+        for z in [-800_000, -1, 0, 59, 60, 20_000, 3_000_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
         assert!(parse_weekday("fr").is_err());
     }
 }

@@ -47,7 +47,7 @@ pub struct Scenario {
     pub skills: Vec<String>,
     /// Preferred-user lists (ranked best first), referenced by tasks by index.
     pub preferred: Vec<Vec<UserId>>,
-    /// Threshold expressions from `[[thresholds]]`, in the contract's form.
+    /// Threshold expressions from `thresholds = [...]`, in the contract's form.
     pub thresholds: Vec<String>,
     /// Maps simulation time to local civil time.
     pub clock: Clock,
@@ -473,7 +473,7 @@ impl ArrivalPattern {
                 while t < to {
                     let pos = clock.time_of_week(t) % period;
                     let k = (pos / interval) as usize % rates.len();
-                    let seg_end = (t + (interval - pos % interval)).min(to);
+                    let seg_end = clock.advance(t, interval - pos % interval).min(to);
                     mass += rates[k] * (seg_end - t) as f64;
                     t = seg_end;
                 }

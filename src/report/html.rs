@@ -14,8 +14,9 @@ use hdrhistogram::Histogram;
 use super::atomic::write_atomic;
 use super::fmt::num;
 use super::summary::Summary;
-use super::svg::{bar_chart, esc, histogram, line_chart, Chart, Series};
+use super::svg::{bar_chart, clock_chart, esc, histogram, line_chart, Chart, Series};
 use super::thresholds::Verdict;
+use crate::model::civil::{parse_civil, Civil, DAY};
 use crate::model::Outcome;
 use crate::stats::METRICS;
 
@@ -379,27 +380,55 @@ impl Mean {
     }
 }
 
+/// Per interval: queue length, service level, engaged and slot occupancy.
+#[derive(Default)]
+struct IntervalMeans {
+    /// The interval's local start (µs since 1970-01-01, local), if written.
+    local: Option<i128>,
+    m: [Mean; 4],
+}
+
 fn intervals_section(b: &mut String, path: &Path) -> io::Result<()> {
-    b.push_str("<section id=\"intervals\">\n<h2>Queue length and service level per interval</h2>\n<div class=\"charts\">\n");
+    b.push_str("<section id=\"intervals\">\n<h2>Queue length, service level and occupancy per interval</h2>\n<div class=\"charts\">\n");
     let mut names: Vec<String> = Vec::new();
-    // (service, start in ms) -> (queue length, service level)
-    let mut acc: BTreeMap<(usize, i64), (Mean, Mean)> = BTreeMap::new();
+    // (service, start in ms) -> means over replications
+    let mut acc: BTreeMap<(usize, i64), IntervalMeans> = BTreeMap::new();
     if let Some(csv) = Csv::open(path)? {
-        let (svc, start, q, sl) = (
-            csv.col("service")?,
-            csv.col("interval_start_s")?,
+        let (svc, start) = (csv.col("service")?, csv.col("interval_start_s")?);
+        // Results written before the clock column: hours since the start.
+        let local = csv.col("interval_start").ok();
+        let cols = [
             csv.col("mean_queue_length")?,
             csv.col("service_level")?,
-        );
+            csv.col("engaged").or_else(|_| csv.col("occupancy"))?,
+            csv.col("slot_occupancy").ok().unwrap_or(usize::MAX),
+        ];
         csv.each(|rec| {
             let s = slot(&mut names, rec.get(svc).unwrap_or(""));
             let t = (float(rec, start) * 1000.0).round() as i64;
             let e = acc.entry((s, t)).or_default();
-            e.0.add(float(rec, q));
-            e.1.add(float(rec, sl));
+            if e.local.is_none() {
+                e.local = local
+                    .and_then(|i| rec.get(i))
+                    .and_then(|v| parse_civil(v).ok())
+                    .map(|c| c.micros());
+            }
+            for (m, &c) in e.m.iter_mut().zip(&cols) {
+                m.add(float(rec, c));
+            }
         })?;
     }
-    let series = |pick: fn(&(Mean, Mean)) -> Mean| -> Vec<Series> {
+    // Clock time: hours since local midnight of the first interval's day.
+    let day0 = acc
+        .values()
+        .filter_map(|e| e.local)
+        .min()
+        .map(|us| Civil::from_micros(us).days);
+    let x = |t: i64, e: &IntervalMeans| match (day0, e.local) {
+        (Some(d), Some(us)) => (us - d as i128 * DAY as i128) as f64 / 3.6e9,
+        _ => t as f64 / 3.6e6,
+    };
+    let series = |k: usize| -> Vec<Series> {
         names
             .iter()
             .enumerate()
@@ -407,31 +436,51 @@ fn intervals_section(b: &mut String, path: &Path) -> io::Result<()> {
                 name: name.clone(),
                 points: acc
                     .range((s, i64::MIN)..=(s, i64::MAX))
-                    .map(|(&(_, t), v)| (t as f64 / 3.6e6, pick(v).get()))
+                    .map(|(&(_, t), e)| (x(t, e), e.m[k].get()))
                     .collect(),
             })
             .collect()
     };
-    b.push_str(&line_chart(
-        &Chart {
-            title: "Mean queue length (mean over replications)",
-            x_label: "hours since the measured start",
-            y_label: "tasks in queue",
-            y_range: None,
+    let x_label = if day0.is_some() {
+        "local clock time"
+    } else {
+        "hours since the measured start"
+    };
+    let charts: [(&str, &str, Option<(f64, f64)>); 4] = [
+        (
+            "Mean queue length (mean over replications)",
+            "tasks in queue",
+            None,
+        ),
+        (
+            "Service level (mean over replications)",
+            "accepted within SLA / queued",
+            Some((0.0, 1.0)),
+        ),
+        (
+            "Engaged: staffed time with at least one chat (members)",
+            "engaged",
+            Some((0.0, 1.0)),
+        ),
+        (
+            "Slot occupancy: chat slots used while staffed (members)",
+            "slot occupancy",
+            Some((0.0, 1.0)),
+        ),
+    ];
+    for (k, (title, y_label, y_range)) in charts.into_iter().enumerate() {
+        let c = Chart {
+            title,
+            x_label,
+            y_label,
+            y_range,
             x_categories: None,
-        },
-        &series(|v| v.0),
-    ));
-    b.push_str(&line_chart(
-        &Chart {
-            title: "Service level (mean over replications)",
-            x_label: "hours since the measured start",
-            y_label: "accepted within SLA / queued",
-            y_range: Some((0.0, 1.0)),
-            x_categories: None,
-        },
-        &series(|v| v.1),
-    ));
+        };
+        b.push_str(&match day0 {
+            Some(d) => clock_chart(&c, &series(k), d),
+            None => line_chart(&c, &series(k)),
+        });
+    }
     b.push_str("</div>\n</section>\n");
     Ok(())
 }
@@ -451,29 +500,49 @@ fn occupancy_section(b: &mut String, path: &Path) -> io::Result<()> {
         "<section id=\"occupancy\">\n<h2>Occupancy per user group</h2>\n<div class=\"charts\">\n",
     );
     let mut names: Vec<String> = Vec::new();
-    let mut acc: Vec<Mean> = Vec::new();
+    let mut acc: Vec<[Mean; 2]> = Vec::new();
     if let Some(csv) = Csv::open(path)? {
-        let (user, occ) = (csv.col("user")?, csv.col("occupancy")?);
+        let user = csv.col("user")?;
+        let engaged = csv.col("engaged").or_else(|_| csv.col("occupancy"))?;
+        let slots = csv.col("slot_occupancy").ok().unwrap_or(usize::MAX);
         csv.each(|rec| {
             let g = slot(&mut names, group_of(rec.get(user).unwrap_or("")));
             if g == acc.len() {
-                acc.push(Mean::default());
+                acc.push(Default::default());
             }
-            acc[g].add(float(rec, occ));
+            acc[g][0].add(float(rec, engaged));
+            acc[g][1].add(float(rec, slots));
         })?;
     }
-    let bars: Vec<(String, f64)> = names.into_iter().zip(acc.iter().map(|m| m.get())).collect();
-    b.push_str(&bar_chart(
-        &Chart {
-            title: "Mean occupancy per user group (users and replications)",
-            x_label: "user group",
-            y_label: "occupancy",
-            y_range: Some((0.0, 1.0)),
-            x_categories: None,
-        },
-        &bars,
-        &|v| format!("{:.0} %", v * 100.0),
-    ));
+    for (k, title, y_label) in [
+        (
+            0,
+            "Engaged: staffed time with at least one chat (mean over users and replications)",
+            "engaged",
+        ),
+        (
+            1,
+            "Slot occupancy: chat slots used while staffed (mean over users and replications)",
+            "slot occupancy",
+        ),
+    ] {
+        let bars: Vec<(String, f64)> = names
+            .iter()
+            .cloned()
+            .zip(acc.iter().map(|m| m[k].get()))
+            .collect();
+        b.push_str(&bar_chart(
+            &Chart {
+                title,
+                x_label: "user group",
+                y_label,
+                y_range: Some((0.0, 1.0)),
+                x_categories: None,
+            },
+            &bars,
+            &|v| format!("{:.0} %", v * 100.0),
+        ));
+    }
     b.push_str("</div>\n</section>\n");
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::fmt::{push_f64, push_str, push_time, push_u64};
 use crate::engine::sink::{IntervalRecord, SessionRecord, Sinks};
 
 pub const SESSIONS_HEADER: &str = "replication,session_id,task_id,service,channel,priority,arrived_s,queued_s,queue_position,user,accepted_s,wait_s,ended_s,outcome,outcome_group,offers,ronas,transferred_to,failure_reason,positions_told\n";
-pub const INTERVALS_HEADER: &str = "replication,service,interval_start_s,offered,queued,handled,abandoned,failed,service_level,mean_wait_s,wait_p90_s,mean_queue_length,max_queue_length,selectable_users,occupancy\n";
+pub const INTERVALS_HEADER: &str = "replication,service,interval_start_s,interval_start,offered,queued,handled,abandoned,failed,service_level,mean_wait_s,wait_p90_s,mean_queue_length,max_queue_length,selectable_users,occupancy,engaged,slot_occupancy\n";
 
 struct Part {
     path: PathBuf,
@@ -163,6 +163,8 @@ impl Sinks for FileSinks {
         push_str(o, r.service);
         o.push(b',');
         push_f64(o, r.start_s, 3);
+        o.push(b',');
+        let _ = write!(o, "{}", r.start_local);
         for v in [r.offered, r.queued, r.handled, r.abandoned, r.failed] {
             o.push(b',');
             push_u64(o, v);
@@ -179,8 +181,10 @@ impl Sinks for FileSinks {
         push_u64(o, r.max_queue_length as u64);
         o.push(b',');
         push_f64(o, r.selectable_users, 6);
-        o.push(b',');
-        push_f64(o, r.occupancy, 6);
+        for v in [r.engaged, r.engaged, r.slot_occupancy] {
+            o.push(b',');
+            push_f64(o, v, 6);
+        }
         o.push(b'\n');
         Self::write_row(&mut self.intervals.out, o, &mut self.error);
     }

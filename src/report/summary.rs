@@ -415,7 +415,7 @@ pub fn replications_csv(scn: &Scenario, results: &[RepResult]) -> String {
     MetricTable::from_results(scn, results).to_csv()
 }
 
-pub const USERS_HEADER: &str = "replication,user,sessions,offers,declines,ronas,connected_s,busy_s,ringing_s,acw_s,rona_s,in_call_s,direct_chats,direct_s,available_s,busy_presence_s,away_s,dnd_s,offline_s,occupancy\n";
+pub const USERS_HEADER: &str = "replication,user,sessions,offers,declines,ronas,connected_s,busy_s,ringing_s,acw_s,rona_s,in_call_s,direct_chats,direct_s,available_s,busy_presence_s,away_s,dnd_s,offline_s,occupancy,engaged,slot_occupancy,staffed_s,overtime_s\n";
 
 /// users.csv: one row per replication and user.
 pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
@@ -442,7 +442,14 @@ pub fn users_csv(scn: &Scenario, results: &[RepResult]) -> String {
             for p in row.presence_s {
                 s.push_str(&format!(",{p:.3}"));
             }
-            s.push_str(&format!(",{}\n", num(row.occupancy)));
+            let o = &row.occ;
+            s.push_str(&format!(
+                ",{e},{e},{},{:.3},{:.3}\n",
+                num(o.slot_occupancy()),
+                o.staffed as f64 / 1e6,
+                o.overtime as f64 / 1e6,
+                e = num(o.engaged()),
+            ));
         }
     }
     s

@@ -129,6 +129,7 @@ fn open(
     legend: &[String],
     x_data: Option<(f64, f64)>,
     y_data: Option<(f64, f64)>,
+    clock: Option<i64>,
 ) -> (String, Option<Frame>) {
     let mut s = String::new();
     let _ = write!(
@@ -168,8 +169,16 @@ fn open(
         return (s, None);
     };
     let (ylo, yhi) = c.y_range.unwrap_or((yd.0.min(0.0), yd.1.max(0.0)));
-    let mut x = ticks(xd.0, xd.1, 8);
-    if x.2 < 1.0 && xd.0.fract() == 0.0 && xd.1.fract() == 0.0 && xd.1 - xd.0 >= 2.0 {
+    let mut x = match clock {
+        Some(_) => clock_ticks(xd.0, xd.1),
+        None => ticks(xd.0, xd.1, 8),
+    };
+    if clock.is_none()
+        && x.2 < 1.0
+        && xd.0.fract() == 0.0
+        && xd.1.fract() == 0.0
+        && xd.1 - xd.0 >= 2.0
+    {
         // Whole-number data (agents, counts): no half ticks.
         x = ticks(xd.0, xd.1, (xd.1 - xd.0) as usize);
     }
@@ -209,8 +218,13 @@ fn open(
             }
         }
         None => {
+            let multi_day = f.x.1 - f.x.0 > 24.0;
             for v in tick_values(f.x) {
-                xtick(&mut s, v, &label(v, f.x.2));
+                let text = match clock {
+                    Some(day0) => clock_label(day0, v, multi_day),
+                    None => label(v, f.x.2),
+                };
+                xtick(&mut s, v, &text);
             }
         }
     }
@@ -232,6 +246,32 @@ fn open(
     (s, Some(f))
 }
 
+/// Ticks on clock hours (x in hours): the smallest of 15 min, 30 min, 1, 2,
+/// 3, 4, 6, 12 h, 1, 2 days or a week that gives at most 8 intervals.
+fn clock_ticks(lo: f64, hi: f64) -> (f64, f64, f64) {
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    let step = [0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0, 168.0]
+        .into_iter()
+        .find(|s| (hi - lo) / s <= 8.0)
+        .unwrap_or(168.0 * ((hi - lo) / 168.0 / 8.0).ceil());
+    ((lo / step).floor() * step, (hi / step).ceil() * step, step)
+}
+
+/// "08:00", or "Tue 08:00" when the axis spans more than a day; `x` is hours
+/// since midnight of day `day0` (days since 1970-01-01).
+fn clock_label(day0: i64, x: f64, multi_day: bool) -> String {
+    let mins = (x * 60.0).round() as i64;
+    let day = day0 + mins.div_euclid(1440);
+    let (h, m) = (mins.rem_euclid(1440) / 60, mins.rem_euclid(60));
+    if multi_day {
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let wd = crate::model::civil::weekday(day) as usize;
+        format!("{} {h:02}:{m:02}", DAYS[wd])
+    } else {
+        format!("{h:02}:{m:02}")
+    }
+}
+
 /// Pads a categorical x range by half a slot on each side.
 fn x_extent(c: &Chart, data: Option<(f64, f64)>) -> Option<(f64, f64)> {
     match c.x_categories {
@@ -243,11 +283,21 @@ fn x_extent(c: &Chart, data: Option<(f64, f64)>) -> Option<(f64, f64)> {
 
 /// A line chart; points are marked when there are few of them.
 pub fn line_chart(c: &Chart, series: &[Series]) -> String {
+    lines(c, series, None)
+}
+
+/// A line chart over local clock time: x is hours since midnight of day
+/// `day0` (days since 1970-01-01); ticks read "08:00" (or "Tue 08:00").
+pub fn clock_chart(c: &Chart, series: &[Series], day0: i64) -> String {
+    lines(c, series, Some(day0))
+}
+
+fn lines(c: &Chart, series: &[Series], clock: Option<i64>) -> String {
     let all = || series.iter().flat_map(|s| s.points.iter());
     let xd = finite_range(all().filter(|p| p.1.is_finite()).map(|p| p.0));
     let yd = finite_range(all().map(|p| p.1));
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
-    let (mut s, frame) = open(c, &names, x_extent(c, xd), yd);
+    let (mut s, frame) = open(c, &names, x_extent(c, xd), yd, clock);
     let Some(f) = frame else { return s };
     for (i, ser) in series.iter().enumerate() {
         let col = PALETTE[i % PALETTE.len()];
@@ -297,7 +347,7 @@ pub fn histogram(c: &Chart, edges: &[f64], counts: &[f64]) -> String {
     let n = counts.len().min(edges.len().saturating_sub(1));
     let xd = (n > 0).then(|| (edges[0], edges[n]));
     let yd = finite_range(counts[..n].iter().copied());
-    let (mut s, frame) = open(c, &[], xd, yd);
+    let (mut s, frame) = open(c, &[], xd, yd, None);
     let Some(f) = frame else { return s };
     for k in 0..n {
         if !counts[k].is_finite() {
@@ -327,7 +377,7 @@ pub fn bar_chart(c: &Chart, bars: &[(String, f64)], fmt: &dyn Fn(f64) -> String)
         ..*c
     };
     let yd = finite_range(bars.iter().map(|b| b.1));
-    let (mut s, frame) = open(&chart, &[], x_extent(&chart, None), yd);
+    let (mut s, frame) = open(&chart, &[], x_extent(&chart, None), yd, None);
     let Some(f) = frame else { return s };
     let slot = f.px(1.0) - f.px(0.0);
     for (i, (name, v)) in bars.iter().enumerate() {
@@ -337,7 +387,9 @@ pub fn bar_chart(c: &Chart, bars: &[(String, f64)], fmt: &dyn Fn(f64) -> String)
         // Few bars would be absurdly wide: cap them.
         let width = (slot * 0.7).min(90.0);
         let x = f.px(i as f64) - width / 2.0;
-        let (top, bottom) = (f.py(v.max(0.0)), f.py(v.min(0.0)));
+        // A fixed range (shares) also bounds the bar; the label tells the value.
+        let (lo, hi) = c.y_range.unwrap_or((f64::MIN, f64::MAX));
+        let (top, bottom) = (f.py(v.max(0.0).min(hi)), f.py(v.min(0.0).max(lo)));
         let _ = write!(
             s,
             r#"<rect x="{x:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" class="bar"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" class="value" text-anchor="middle">{}</text>"#,

@@ -88,3 +88,12 @@ pub fn parse_raw(
             )
         })
 }
+
+/// The JSON Schema of scenario files (`routesim schema`), pretty-printed
+/// with a final newline: docs/scenario.schema.json holds exactly this.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(raw::RawScenario);
+    let mut s = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    s.push('\n');
+    s
+}

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use super::dist::DistSpec;
@@ -102,153 +103,230 @@ fn tenant_table<'de, D: Deserializer<'de>>(d: D) -> Result<RawTenant, D::Error> 
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a scenario: tables such as [simulation], [[services]], [[users]], [[arrivals]] and [workflows.ID]"
 )]
+#[schemars(title = "routesim scenario")]
+/// A routesim scenario: a contact center's services, users, arrivals and
+/// IM workflows, and how long and how often to simulate them.
 pub struct RawScenario {
+    /// How long, from when and how often to simulate.
     #[serde(deserialize_with = "simulation_table")]
+    #[schemars(with = "RawSimulation")]
     pub simulation: RawSimulation,
+    /// Tenant settings. Default: none (then IM is not enabled).
     #[serde(default, deserialize_with = "tenant_table")]
+    #[schemars(with = "RawTenant")]
     pub tenant: RawTenant,
+    /// The services (queues) that receive chats. Default: none.
     #[serde(default)]
     pub services: Vec<RawService>,
+    /// The users (agents), one entry per group. Default: none.
     #[serde(default)]
     pub users: Vec<RawUser>,
+    /// Where and how often chats arrive. Default: none.
     #[serde(default)]
     pub arrivals: Vec<RawArrival>,
+    /// IM workflows by id, referenced by services' `workflow`. Default: none.
     #[serde(default)]
     pub workflows: BTreeMap<String, RawWorkflow>,
+    /// Opening-hours calendars by name. Default: none.
     #[serde(default)]
     pub calendars: BTreeMap<String, RawCalendar>,
+    /// Workflows edited during the run. Default: none.
     #[serde(default)]
     pub revisions: Vec<RawRevision>,
+    /// Pass/fail checks on the results, as `--threshold` takes them
+    /// ("service_level>=80%", "support:wait_p95_s<60"); a failed one makes
+    /// `run` exit 1. Default: none.
     #[serde(default)]
     pub thresholds: Vec<RawThreshold>,
 }
 
 /// `[[revisions]]`: a workflow edited afterwards.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a revision: a table such as { at = \"4h\", service = \"support\", workflow = \"new\" } in [[revisions]]"
 )]
 pub struct RawRevision {
-    /// Time from the start of the measured window.
+    /// Time from the start of the measured window. Required.
     pub at: Dur,
+    /// The service whose workflow changes. Required.
     pub service: String,
+    /// The workflow it uses from then on. Required.
     pub workflow: String,
 }
 
 /// A weekly window: `{ days = ["mon", "tue"], from = "08:00", to = "16:00" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a weekly window: a table such as { days = [\"mon\", \"tue\"], from = \"08:00\", to = \"16:00\" }"
 )]
 pub struct RawWindow {
+    /// Weekdays ("mon" .. "sun", or "daily" for all). Required.
     pub days: Vec<String>,
+    /// Local time of day it starts, "HH:MM". Required.
     pub from: String,
+    /// Local time of day it ends, "HH:MM" ("24:00" allowed); before `from`
+    /// crosses midnight. Required.
     pub to: String,
 }
 
 /// A dated period: `{ date = "2026-12-25" }` (the whole day) or
 /// `{ from = "2026-12-31T12:00", to = "2027-01-01T00:00" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a dated period: a table such as { date = \"2026-12-25\" } or { from = \"2026-12-31T12:00\", to = \"2027-01-01T00:00\" }"
 )]
 pub struct RawPeriod {
+    /// A whole local day, "YYYY-MM-DD" (instead of `from`/`to`).
     pub date: Option<String>,
+    /// Local start, "YYYY-MM-DDTHH:MM".
     pub from: Option<String>,
+    /// Local end (exclusive), "YYYY-MM-DDTHH:MM".
     pub to: Option<String>,
     /// Special periods only: 1..=4 (Special1 .. Special4).
     pub kind: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a calendar: a table [calendars.NAME] with `open`, `holidays` and `special`"
 )]
 pub struct RawCalendar {
+    /// Weekly opening hours (local time). Default: none (always closed).
     #[serde(default)]
     pub open: Vec<RawWindow>,
+    /// Holidays: Check Opening Hours takes its `holiday` exit. Default: none.
     #[serde(default)]
     pub holidays: Vec<RawPeriod>,
+    /// Special periods with `kind` 1..4: exits `special1` .. `special4`.
+    /// Default: none.
     #[serde(default)]
     pub special: Vec<RawPeriod>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "the [simulation] table")]
 pub struct RawSimulation {
+    /// Names the default output folder `results/<name>/`. Default: the file
+    /// name without its extension.
     pub name: Option<String>,
+    /// Measured time, after the warm-up. Required.
     pub duration: Dur,
+    /// Simulated before measuring; tasks arriving in it are not reported.
+    /// Default: "0s".
     pub warmup: Option<Dur>,
+    /// Base seed of the random streams. Default: 1.
     pub seed: Option<u64>,
+    /// Independent replications. Default: 1.
     pub replications: Option<i64>,
+    /// Reporting interval of intervals.csv. Default: "15m".
     pub interval: Option<Dur>,
+    /// Local date-time of the simulated start, "YYYY-MM-DDTHH:MM[:SS]".
+    /// Default: "2026-11-23T00:00:00" (a Monday).
     pub start: Option<String>,
+    /// IANA time zone of all local times (start, shifts, breaks, opening
+    /// hours, calendars, profiles, trace date-times), with its daylight-saving
+    /// changes: "Europe/Zurich". Default: "UTC".
+    pub timezone: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the [tenant] table, e.g. modalities = [\"im\"]"
 )]
 pub struct RawTenant {
+    /// Enabled modalities; IM chats need "im". Default: none.
     #[serde(default)]
     pub modalities: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a service: a [[services]] table with id, license, channels and workflow"
 )]
 pub struct RawService {
+    /// Service id (used by users, arrivals and `--set`). Required.
     pub id: String,
+    /// "advanced_routing", "enterprise_routing" or "contact_center" (IM
+    /// needs "contact_center"). Required.
     pub license: String,
+    /// Add-ons: "interact" is needed to serve the interact channel.
+    /// Default: none.
     #[serde(default)]
     pub addons: Vec<String>,
+    /// Channels served: "interact", "whatsapp". Default: none.
     #[serde(default)]
     pub channels: Vec<String>,
+    /// Id of a `[workflows.ID]` table. Required.
     pub workflow: String,
+    /// Service-level threshold. Default: "20s".
     pub sla: Option<Dur>,
+    /// After-call work: the user is not selectable for any service this
+    /// long after each session. Default: "0s".
     pub acw: Option<Dur>,
+    /// Priority of its tasks: strict, highest, very_high, high, normal, low,
+    /// very_low, lowest, nothing_else. Default: "normal".
     pub default_priority: Option<String>,
+    /// WhatsApp (Twilio) region; only "us" works. Default: "us".
     pub whatsapp_region: Option<String>,
+    /// "longest_idle" or "most_qualified". Default: "longest_idle".
     pub distribution_order: Option<String>,
+    /// Skill levels required from each waiting time on (contact_center only);
+    /// the pool only widens. Default: none.
     #[serde(default)]
     pub policy: Vec<RawPolicyLevel>,
+    /// Teams Busy / Away users may be selected. Default: false.
     pub allow_busy_away: Option<bool>,
+    /// How long an offer rings. Default: "30s".
     pub ring_timeout: Option<Dur>,
+    /// After a ring timeout the user is flagged RONA (not selectable
+    /// anywhere) until `rona_reset`. Default: false.
     pub persistent_rona: Option<bool>,
+    /// How long a RONA flag lasts (at least "10s"). Default: "10m".
     pub rona_reset: Option<Dur>,
+    /// After a decline or ring-out the task is offered again, to the same
+    /// users too, once this long has passed since its latest refusal
+    /// ("1s" to "1h"). Default: "5s".
     pub redistribution_pause: Option<Dur>,
+    /// Weighted round robin of Highest .. Lowest. Default: [64, 32, 16, 8, 4, 2, 1].
     pub priority_weights: Option<Vec<i64>>,
+    /// Opening-hours calendar (a `[calendars.NAME]`). Default: none.
     pub calendar: Option<String>,
+    /// Secondary calendar: its holidays and special periods apply after the
+    /// primary's. Default: none.
     pub secondary_calendar: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a policy level: a table such as { from = \"15s\", skills = { german = 2 } }"
 )]
 pub struct RawPolicyLevel {
+    /// Waiting time from which this level applies. Required.
     pub from: Dur,
+    /// Minimum level (1..100) per skill. Default: none.
     #[serde(default)]
     pub skills: BTreeMap<String, i64>,
 }
 
 /// A service membership: `"support"` or `{ id = "sales", active = false }`.
-#[derive(Debug)]
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
 pub enum RawMembership {
+    /// A service id.
     Id(String),
+    /// A service id, and whether the member is on duty there (default: true).
     Table { id: String, active: Option<bool> },
 }
 
@@ -293,97 +371,135 @@ impl RawMembership {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a presence change: a table such as { presence = \"busy\", every = \"2h\", duration = \"10m\" }"
 )]
 pub struct RawPresenceChange {
+    /// Teams presence during the change: "busy", "away", "dnd". Required.
     pub presence: String,
+    /// Time from the end of one change to the start of the next. Required.
     pub every: DistSpec,
+    /// How long it lasts. Required.
     pub duration: DistSpec,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "calls: a table such as { rate = \"3/h\", duration = \"5m\" }"
 )]
 pub struct RawCalls {
+    /// Poisson rate of calls while on shift. Required.
     pub rate: Rate,
+    /// Call length. Required.
     pub duration: DistSpec,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a profile: a table such as { interval = \"1h\", rates = [\"0/h\", \"40/h\", ...] }"
 )]
 pub struct RawProfile {
+    /// Length of each rate's interval. Required.
     pub interval: Dur,
-    /// Rates may be "0/h" here (a quiet interval).
+    /// Rates per interval of a day (repeating daily) or of a week (from
+    /// Monday 00:00), local time; "0/h" is a quiet interval. Required.
     pub rates: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a user group: a [[users]] table with id, count, services and licenses"
 )]
 pub struct RawUser {
+    /// User id; with `count > 1` the group expands to id-1 .. id-N. Required.
     pub id: String,
+    /// Group size, at least 1. Default: 1.
     pub count: Option<i64>,
+    /// Service memberships. Default: none.
     #[serde(default)]
     pub services: Vec<RawMembership>,
+    /// "im" is needed to receive chats; "interact" for direct contact.
+    /// Default: none.
     #[serde(default)]
     pub licenses: Vec<String>,
+    /// Skill levels 1..100: { german = 4 }. Default: none.
     #[serde(default)]
     pub skills: BTreeMap<String, i64>,
+    /// Concurrent chats, or "unlimited". Default: 2.
     pub im_capacity: Option<Capacity>,
+    /// Handle-time factor by the number of chats held when a chat starts
+    /// ([1.0, 1.3, 1.6]; the last applies beyond). Default: none (1.0).
     #[serde(default)]
     pub concurrency_stretch: Vec<f64>,
+    /// Time from offer to answer. Default: "0s".
     pub accept_delay: Option<DistSpec>,
+    /// Share of offers declined (after the accept delay). Default: 0.
     pub decline_probability: Option<f64>,
+    /// Share of offers left ringing until the ring timeout. Default: 0.
     pub no_answer_probability: Option<f64>,
+    /// Weekly shifts (local time); Offline outside. Default: always on.
     #[serde(default)]
     pub shifts: Vec<RawWindow>,
+    /// Weekly breaks (local time), in `break_presence`. Default: none.
     #[serde(default)]
     pub breaks: Vec<RawWindow>,
+    /// Teams presence during breaks. Default: "away".
     pub break_presence: Option<String>,
+    /// Random Teams presence changes. Default: none.
     #[serde(default)]
     pub presence_changes: Vec<RawPresenceChange>,
+    /// Audio/video calls that block the user. Default: none.
     pub calls: Option<RawCalls>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "an arrival source: an [[arrivals]] table with service, channel and one of rate, profile or trace"
 )]
 pub struct RawArrival {
-    /// The service whose workflow receives the chats ...
+    /// The service whose workflow receives the chats (or `user`).
     pub service: Option<String>,
-    /// ... or a user exposed through Interact (direct contact).
+    /// A user exposed through Interact (direct contact), instead of `service`.
     pub user: Option<String>,
+    /// "interact" or "whatsapp". Required.
     pub channel: String,
+    /// Poisson arrival rate (one of `rate`, `profile`, `trace`).
     pub rate: Option<Rate>,
+    /// Rates per interval of a day or a week, local time.
     pub profile: Option<RawProfile>,
+    /// CSV file of real arrivals (column `time`: seconds from the start or a
+    /// local "YYYY-MM-DDTHH:MM:SS"), relative to the scenario file.
     pub trace: Option<String>,
+    /// Multiplies the rate or profile. Default: 1.0.
     pub scale: Option<f64>,
+    /// Conversation length. Required unless a trace gives every row's.
     pub handle_time: Option<DistSpec>,
+    /// How long the customer waits for a user, from arrival. Default: never
+    /// hangs up.
     pub patience: Option<DistSpec>,
+    /// Task priority. Default: the service's `default_priority`.
     pub priority: Option<String>,
+    /// Up to 10 users tried first, in this order, while selectable.
+    /// Default: none.
     #[serde(default)]
     pub preferred_users: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a workflow: a table [workflows.ID] with `start` and `steps`"
 )]
 pub struct RawWorkflow {
+    /// The first step's name (its first step must be `accept`). Required.
     pub start: String,
+    /// Steps by name. Default: none.
     #[serde(default)]
     pub steps: BTreeMap<String, RawStep>,
 }
@@ -399,12 +515,99 @@ pub struct RawStep {
     pub params: toml::Table,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "a threshold: an expression such as \"support:wait_p95_s<60\" or a table { expr = \"...\" }"
 )]
 pub enum RawThreshold {
+    /// "[service:]metric OP value", e.g. "p_abandon<=0.05".
     Expr(String),
+    /// The same as { expr = "..." }.
     Table { expr: String },
+}
+
+// JSON Schemas of the hand-deserialized values, for `routesim schema`.
+
+fn string_schema(what: &str) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "description": what })
+}
+
+impl JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut s = string_schema("A duration: \"250ms\", \"30s\", \"5m\", \"1h30m\", \"2d\".");
+        s.insert(
+            "pattern".into(),
+            r"^([0-9]+(\.[0-9]+)?(us|ms|s|m|h|d))+$".into(),
+        );
+        s
+    }
+}
+
+impl JsonSchema for Rate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rate".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        string_schema("A rate: \"1080/h\", \"0.3/s\", \"20000/d\", \"1/30s\".")
+    }
+}
+
+impl JsonSchema for Capacity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Capacity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Concurrent chats (at least 1) or \"unlimited\".",
+            "anyOf": [
+                { "type": "integer", "minimum": 1 },
+                { "const": "unlimited" }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for DistSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Distribution".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let dur = g.subschema_for::<Dur>();
+        schemars::json_schema!({
+            "description": "A distribution of durations: a bare duration (a constant) or a table: { dist = \"exponential\", mean = \"60s\" }, { dist = \"lognormal\", mean, sd }, { dist = \"uniform\", min, max }, { dist = \"gamma\", shape, mean }, { dist = \"constant\", value }, { dist = \"empirical\", file, column } (seconds per row; column optional).",
+            "anyOf": [
+                dur,
+                {
+                    "type": "object",
+                    "required": ["dist"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "dist": { "enum": ["exponential", "lognormal", "uniform", "gamma", "constant", "empirical"] },
+                        "mean": dur, "sd": dur, "min": dur, "max": dur, "value": dur,
+                        "shape": { "type": "number", "exclusiveMinimum": 0 },
+                        "file": { "type": "string" },
+                        "column": { "type": "string" }
+                    }
+                }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawStep {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A workflow step: `do` names the activity (accept, queue_task, ...); the other keys are its parameters and its exits (each exit names the next step).",
+            "type": "object",
+            "required": ["do"],
+            "properties": { "do": { "type": "string" } }
+        })
+    }
 }

@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use crate::model::time::{to_secs_f64, Time};
 
 /// The contract's metric names, in summary.csv order.
-pub const METRICS: [&str; 25] = [
+pub const METRICS: [&str; 28] = [
     "offered",
     "queued",
     "handled",
@@ -35,6 +35,9 @@ pub const METRICS: [&str; 25] = [
     "mean_connected_s",
     "ronas",
     "direct",
+    "engaged",
+    "slot_occupancy",
+    "overtime_s",
 ];
 pub const N_METRICS: usize = METRICS.len();
 
@@ -193,7 +196,7 @@ impl Tally {
 
     /// The contract's metrics. Time-based inputs come from the caller:
     /// queue length area (value·µs) and max over `window`, and occupancy.
-    pub fn metrics(&self, q_area: u128, q_max: u32, window: Time, occupancy: f64) -> MetricRow {
+    pub fn metrics(&self, q_area: u128, q_max: u32, window: Time, occ: Occupancy) -> MetricRow {
         let ratio = |a: u64, b: u64| {
             if b == 0 {
                 f64::NAN
@@ -238,11 +241,61 @@ impl Tally {
                 q_area as f64 / window as f64
             },
             q_max as f64,
-            occupancy,
+            // `occupancy` is kept as the name of `engaged` (existing thresholds).
+            occ.engaged(),
             mean_s(self.connected_sum, self.handled),
             self.ronas as f64,
             self.direct as f64,
+            occ.engaged(),
+            occ.slot_occupancy(),
+            occ.overtime as f64 / 1e6,
         ]
+    }
+}
+
+/// Staffed time and chat holding of a set of users, in µs (chat-µs for
+/// slots). Integer sums make `engaged <= staffed` and `slots <= slot
+/// capacity` hold exactly, so both ratios stay in [0, 1] by construction.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Occupancy {
+    /// Time not Offline.
+    pub staffed: u128,
+    /// Staffed time holding at least one chat.
+    pub engaged: u128,
+    /// Chat-µs held while staffed, by users with a limited IM capacity.
+    pub slots: u128,
+    /// Capacity × staffed time of those users.
+    pub slot_capacity: u128,
+    /// Time holding at least one chat while Offline (after a shift's end or
+    /// going Offline): overtime, outside the ratios.
+    pub overtime: u128,
+}
+
+impl Occupancy {
+    pub fn add(&mut self, o: &Occupancy) {
+        self.staffed += o.staffed;
+        self.engaged += o.engaged;
+        self.slots += o.slots;
+        self.slot_capacity += o.slot_capacity;
+        self.overtime += o.overtime;
+    }
+
+    /// Share of staffed time with at least one chat (NaN: never staffed).
+    pub fn engaged(&self) -> f64 {
+        ratio128(self.engaged, self.staffed)
+    }
+
+    /// Chat slots used while staffed (NaN: no staffed capacity).
+    pub fn slot_occupancy(&self) -> f64 {
+        ratio128(self.slots, self.slot_capacity)
+    }
+}
+
+fn ratio128(a: u128, b: u128) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
     }
 }
 
@@ -255,7 +308,7 @@ pub struct UserRow {
     pub ronas: u64,
     /// Chat time (sums over concurrent chats).
     pub connected_s: f64,
-    /// Time holding at least one chat.
+    /// Time holding at least one chat, staffed or not.
     pub busy_s: f64,
     pub ringing_s: f64,
     pub acw_s: f64,
@@ -266,8 +319,8 @@ pub struct UserRow {
     pub direct_s: f64,
     /// Time per Teams presence, indexed by `Presence::index`.
     pub presence_s: [f64; 5],
-    /// Busy time over staffed (not Offline) time.
-    pub occupancy: f64,
+    /// Staffed time and chat holding (engaged, slot occupancy, overtime).
+    pub occ: Occupancy,
 }
 
 /// What one replication yields for the summary; the streamed files are

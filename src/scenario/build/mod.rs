@@ -16,7 +16,7 @@ use super::error::{Problem, ScenarioError};
 use super::limits::{self, MAX_REPLICATIONS};
 use super::raw::{RawScenario, RawThreshold};
 use super::Loaded;
-use crate::model::civil::{parse_civil, Clock};
+use crate::model::civil::{parse_civil, Clock, DAY};
 use crate::model::time::MICROS_PER_SEC;
 use crate::model::*;
 use crate::scenario::dist::Dist;
@@ -200,7 +200,19 @@ pub fn build(
         cx.problem("simulation.start", m);
         parse_civil(DEFAULT_START).expect("the default start parses")
     });
-    let clock = Clock { start: start_civil };
+    // Offsets over the run, its drain and a year beyond (load tests may run on).
+    let horizon = rs
+        .duration
+        .0
+        .saturating_add(rs.warmup.map_or(0, |d| d.0))
+        .saturating_add(crate::engine::DRAIN_LIMIT + 366 * DAY);
+    let clock = match rs.timezone.as_deref() {
+        None => Clock::utc(start_civil),
+        Some(zone) => Clock::zoned(start_civil, zone, horizon).unwrap_or_else(|m| {
+            cx.problem("simulation.timezone", m);
+            Clock::utc(start_civil)
+        }),
+    };
     let sim = SimSettings {
         duration: rs.duration.0,
         warmup: rs.warmup.map_or(0, |d| d.0),

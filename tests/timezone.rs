@@ -1,0 +1,136 @@
+//! `simulation.timezone`: shifts, opening hours and trace times are local
+//! wall-clock times in an IANA zone, so a daylight-saving change moves them
+//! to the right instants.
+
+mod common;
+
+use common::load;
+use routesim::engine::sink::MemorySinks;
+use routesim::engine::Sim;
+use routesim::model::time::MICROS_PER_SEC;
+use routesim::model::Time;
+
+const H: Time = 3600 * MICROS_PER_SEC;
+
+/// One agent whose only shift is Monday 08:00–09:00 local; chats queue from
+/// the start, so the first is accepted the instant the shift begins.
+fn scenario(zone: &str, start: &str) -> String {
+    format!(
+        r#"
+[simulation]
+duration = "3d"
+seed = 3
+replications = 1
+interval = "1h"
+start = "{start}"
+{zone}
+
+[tenant]
+modalities = ["im"]
+
+[[services]]
+id = "support"
+license = "contact_center"
+addons = ["interact"]
+channels = ["interact"]
+workflow = "basic"
+
+[[users]]
+id = "agent"
+services = ["support"]
+licenses = ["im"]
+im_capacity = 1
+accept_delay = "0s"
+shifts = [{{ days = ["mon"], from = "08:00", to = "09:00" }}]
+
+[[arrivals]]
+service = "support"
+channel = "interact"
+rate = "2/h"
+handle_time = {{ dist = "constant", value = "1m" }}
+
+[workflows.basic]
+start = "accept"
+steps.accept = {{ do = "accept", next = "queue" }}
+steps.queue = {{ do = "queue_task" }}
+"#
+    )
+}
+
+/// Simulation times of the first and last acceptance.
+fn accepted(text: &str) -> (Time, Time) {
+    let scn = load(text);
+    let (_, sinks) = Sim::new(&scn, 0, MemorySinks::default()).run();
+    let acc: Vec<Time> = sinks.sessions.iter().filter_map(|s| s.accepted).collect();
+    assert!(!acc.is_empty(), "someone was served");
+    (*acc.iter().min().unwrap(), *acc.iter().max().unwrap())
+}
+
+#[test]
+fn a_dst_change_moves_an_08_00_shift_to_the_right_instant() {
+    // Clocks go forward on Sunday 2026-03-29 in Zurich: from Saturday 00:00
+    // to Monday 08:00 is 55 h, not 56.
+    let zurich = "timezone = \"Europe/Zurich\"";
+    let (first, last) = accepted(&scenario(zurich, "2026-03-28T00:00"));
+    assert_eq!(first, 55 * H, "spring: the shift starts after 55 h");
+    assert!(last < 56 * H, "and ends an hour later: {last}");
+    // ... and back on Sunday 2026-10-25: 57 h.
+    let (first, last) = accepted(&scenario(zurich, "2026-10-24T00:00"));
+    assert_eq!(first, 57 * H, "autumn: the shift starts after 57 h");
+    assert!(last < 58 * H, "{last}");
+    // UTC (the default) has no DST: 56 h both times.
+    assert_eq!(accepted(&scenario("", "2026-03-28T00:00")).0, 56 * H);
+    assert_eq!(
+        accepted(&scenario("timezone = \"UTC\"", "2026-10-24T00:00")).0,
+        56 * H
+    );
+}
+
+#[test]
+fn an_unknown_zone_is_a_clear_error() {
+    let text = scenario("timezone = \"Europe/Zurch\"", "2026-03-28T00:00");
+    let err = routesim::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("simulation.timezone"), "{err}");
+    assert!(
+        err.contains("Europe/Zurch") && err.contains("IANA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn local_times_map_to_instants_across_gaps_and_folds() {
+    use routesim::model::civil::{parse_civil, Clock};
+    let c = |s: &str| parse_civil(s).unwrap();
+    let clock = Clock::zoned(c("2026-03-28T00:00"), "Europe/Zurich", 400 * 24 * H).unwrap();
+    // Before the change: UTC+1; after: UTC+2.
+    assert_eq!(clock.sim_time(c("2026-03-29T01:00")), Some(25 * H));
+    assert_eq!(clock.sim_time(c("2026-03-29T03:00")), Some(26 * H));
+    // 02:30 does not exist that night: moved forward by the gap (= 03:30).
+    assert_eq!(clock.sim_time(c("2026-03-29T02:30")), Some(26 * H + H / 2));
+    assert_eq!(clock.civil(26 * H).to_string(), "2026-03-29T03:00");
+    assert_eq!(clock.civil(26 * H - 1).tod / MICROS_PER_SEC, 2 * 3600 - 1);
+    // A local hour in the autumn fold maps to its first occurrence.
+    let oct = clock.sim_time(c("2026-10-25T02:30")).unwrap();
+    let first = clock.sim_time(c("2026-10-25T01:30")).unwrap();
+    assert_eq!(oct - first, H, "02:30 (summer time) is an hour after 01:30");
+    assert_eq!(
+        clock.civil(oct + H).to_string(),
+        "2026-10-25T02:30",
+        "again"
+    );
+    assert_eq!(
+        clock.sim_time(c("2026-03-27T23:00")),
+        None,
+        "before the start"
+    );
+    // Stepping the local clock stops at each change.
+    assert_eq!(clock.advance(0, 30 * H), 25 * H);
+    assert_eq!(
+        clock.advance(25 * H, 30 * H),
+        55 * H,
+        "no change until October"
+    );
+}
