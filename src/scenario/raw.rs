@@ -143,6 +143,8 @@ pub struct RawSimulation {
     pub replications: Option<i64>,
     pub interval: Option<Dur>,
     pub start: Option<String>,
+    /// Factor on every rate and profile source (on top of each source's `scale`).
+    pub load_scale: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,6 +258,8 @@ pub struct RawUser {
     #[serde(default)]
     pub presence_changes: Vec<RawPresenceChange>,
     pub calls: Option<RawCalls>,
+    /// A staffing plan (CSV with `start` and `agents` columns) instead of `count`.
+    pub staffing: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

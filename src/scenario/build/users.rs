@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use super::calendars::weekly;
+use super::staffing::read_plan;
 use super::{check_id, names, Ctx};
+use crate::model::civil::Clock;
+use crate::model::duty::Plan;
 use crate::model::weekly::WeeklyWindows;
 use crate::model::*;
 use crate::scenario::dist::Dist;
@@ -13,6 +16,7 @@ use crate::scenario::raw::{Capacity, RawScenario};
 pub fn build_users(
     cx: &mut Ctx,
     raw: &RawScenario,
+    clock: &Clock,
     services: &[Service],
     svc_index: &HashMap<&str, ServiceId>,
     skill_index: &HashMap<String, u32>,
@@ -26,7 +30,25 @@ pub fn build_users(
     for (g, u) in raw.users.iter().enumerate() {
         let loc = format!("users.{}", u.id);
         check_id(cx, &format!("{loc}.id"), &u.id);
+        let plan: Option<Plan> = match (&u.staffing, u.count) {
+            (None, _) => None,
+            (Some(_), Some(_)) => {
+                cx.problem(
+                    format!("{loc}.staffing"),
+                    "give either `count` (a fixed number of users) or `staffing` (a plan of agents per interval), not both",
+                );
+                continue;
+            }
+            (Some(f), None) => match read_plan(&cx.base.join(f), clock) {
+                Ok(p) => Some(p),
+                Err(m) => {
+                    cx.problem(format!("{loc}.staffing"), m);
+                    continue;
+                }
+            },
+        };
         let count = match u.count {
+            None if plan.is_some() => plan.as_ref().map_or(1, Plan::group_size),
             None => 1,
             Some(n) if (1..=1_000_000).contains(&n) => n as u32,
             Some(n) => {
@@ -159,7 +181,7 @@ pub fn build_users(
             }
         }
         for k in 1..=count {
-            let name = if count == 1 && u.count.is_none() {
+            let name = if count == 1 && u.count.is_none() && plan.is_none() {
                 u.id.clone()
             } else {
                 format!("{}-{}", u.id, k)
@@ -189,6 +211,7 @@ pub fn build_users(
                 break_presence,
                 presence_changes: presence_changes.clone(),
                 calls: calls.clone(),
+                duty: plan.as_ref().map(|p| p.spans(k)),
             });
         }
     }
