@@ -42,6 +42,10 @@ pub struct IntervalRecord<'a> {
     pub handled: u64,
     pub abandoned: u64,
     pub failed: u64,
+    /// Chats that left the queue in the interval, and those of them within the SLA
+    /// (`service_level` = in_sla / left_queue).
+    pub left_queue: u64,
+    pub in_sla: u64,
     pub service_level: f64,
     pub mean_wait_s: f64,
     pub wait_p90_s: f64,
@@ -133,5 +137,26 @@ impl Sinks for MemorySinks {
             r.queued,
             r.handled,
         ));
+    }
+}
+
+/// Feeds both sinks (e.g. the CSV writers and the per-interval judge).
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: Sinks, B: Sinks> Sinks for Tee<A, B> {
+    fn wants_sessions(&self) -> bool {
+        self.0.wants_sessions() || self.1.wants_sessions()
+    }
+    fn session(&mut self, r: &SessionRecord) {
+        if self.0.wants_sessions() {
+            self.0.session(r);
+        }
+        if self.1.wants_sessions() {
+            self.1.session(r);
+        }
+    }
+    fn interval(&mut self, r: &IntervalRecord) {
+        self.0.interval(r);
+        self.1.interval(r);
     }
 }

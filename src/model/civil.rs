@@ -18,6 +18,19 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date (y, m, d) of a day number (Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Weekday of a day number: 0 = Monday .. 6 = Sunday.
 pub fn weekday(days: i64) -> u32 {
     // 1970-01-01 was a Thursday (3).
@@ -32,6 +45,17 @@ pub struct Civil {
 }
 
 impl Civil {
+    /// "YYYY-MM-DDTHH:MM" (seconds only when not zero), as `parse_civil` reads it.
+    pub fn label(self) -> String {
+        let (y, m, d) = civil_from_days(self.days);
+        let s = self.tod / MICROS_PER_SEC;
+        let mut out = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}", s / 3600, s / 60 % 60);
+        if s % 60 != 0 {
+            out.push_str(&format!(":{:02}", s % 60));
+        }
+        out
+    }
+
     /// Microseconds since the epoch (local).
     pub fn micros(self) -> i128 {
         self.days as i128 * DAY as i128 + self.tod as i128
@@ -153,6 +177,17 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_round_trip() {
+        for t in [
+            "2026-11-24T08:00",
+            "2024-02-29T23:59:30",
+            "1999-12-31T00:00",
+        ] {
+            assert_eq!(parse_civil(t).unwrap().label(), t);
+        }
+    }
 
     #[test]
     fn calendar_arithmetic() {

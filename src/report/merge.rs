@@ -96,7 +96,8 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
                 .map_err(|m| format!("{}: {m}", first.dir.join("summary.json").display()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let verdicts = evaluate_all(&summary, &gates);
+    // Per-interval thresholds need the run's intervals: `run` judges them.
+    let verdicts = evaluate_all(&summary, &gates, None);
 
     let out = &opts.out_dir;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;

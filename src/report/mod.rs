@@ -5,6 +5,7 @@ pub mod compare;
 pub mod fmt;
 pub mod html;
 pub mod merge;
+pub mod per_interval;
 pub mod results;
 pub mod streams;
 pub mod summary;
