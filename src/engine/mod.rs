@@ -776,8 +776,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 handled: it.handled,
                 abandoned: it.abandoned,
                 failed: it.failed,
-                left_queue: it.left_queue,
-                in_sla: it.in_sla,
                 service_level: ratio(it.in_sla, it.left_queue),
                 mean_wait_s: if it.left_queue == 0 {
                     f64::NAN

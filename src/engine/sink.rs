@@ -42,10 +42,6 @@ pub struct IntervalRecord<'a> {
     pub handled: u64,
     pub abandoned: u64,
     pub failed: u64,
-    /// Chats that left the queue in the interval, and those of them within the SLA
-    /// (`service_level` = in_sla / left_queue).
-    pub left_queue: u64,
-    pub in_sla: u64,
     pub service_level: f64,
     pub mean_wait_s: f64,
     pub wait_p90_s: f64,

@@ -1,10 +1,14 @@
 //! Per-interval figures, pooled over replications: what `every_interval:`
-//! thresholds, `staff` and the run summary's worst interval judge. A ratio
-//! pools the interval's chats of all replications (e.g. service level = all
-//! chats answered within the SLA / all chats that left the queue), so a
+//! thresholds, `staff` and the run summary's worst interval judge. A chat
+//! belongs to the interval in which its service session started (it
+//! arrived), however late it is answered or given up, so the backlog a busy
+//! hour hands on counts against that hour, as planners count it. A ratio
+//! pools the interval's chats of all replications (e.g. service level =
+//! chats answered within the SLA / chats queued, as in summary.csv), so a
 //! quiet replication does not weigh as much as a busy one.
 
-use crate::engine::sink::{IntervalRecord, Sinks};
+use crate::engine::sink::{IntervalRecord, SessionRecord, Sinks};
+use crate::model::outcome::Outcome;
 use crate::model::time::{to_secs_f64, Time};
 use crate::model::Scenario;
 
@@ -25,7 +29,6 @@ struct Cell {
     queued: u64,
     handled: u64,
     abandoned: u64,
-    left_queue: u64,
     in_sla: u64,
     wait_sum_s: f64,
 }
@@ -36,7 +39,6 @@ impl Cell {
         self.queued += o.queued;
         self.handled += o.handled;
         self.abandoned += o.abandoned;
-        self.left_queue += o.left_queue;
         self.in_sla += o.in_sla;
         self.wait_sum_s += o.wait_sum_s;
     }
@@ -46,7 +48,8 @@ impl Cell {
 #[derive(Debug, Clone)]
 pub struct IntervalFigures {
     services: Vec<String>,
-    interval_s: f64,
+    /// Per service: its SLA.
+    sla: Vec<Time>,
     /// [interval][service]
     cells: Vec<Vec<Cell>>,
     replications: u32,
@@ -61,7 +64,7 @@ impl IntervalFigures {
         let n = scn.sim.duration.div_ceil(scn.sim.interval.max(1)) as usize;
         IntervalFigures {
             services: scn.services.iter().map(|s| s.name.clone()).collect(),
-            interval_s: to_secs_f64(scn.sim.interval),
+            sla: scn.services.iter().map(|s| s.sla).collect(),
             cells: vec![vec![Cell::default(); scn.services.len()]; n],
             replications: 1,
             first: scn.sim.warmup,
@@ -116,9 +119,9 @@ impl IntervalFigures {
         let ratio = |a: f64, b: u64| if b == 0 { f64::NAN } else { a / b as f64 };
         let per_rep = |n: u64| n as f64 / self.replications as f64;
         match metric {
-            "service_level" => ratio(c.in_sla as f64, c.left_queue),
+            "service_level" => ratio(c.in_sla as f64, c.queued),
             "p_abandon" => ratio(c.abandoned as f64, c.queued),
-            "mean_wait_s" => ratio(c.wait_sum_s, c.left_queue),
+            "mean_wait_s" => ratio(c.wait_sum_s, c.queued),
             "offered" => per_rep(c.offered),
             "queued" => per_rep(c.queued),
             "handled" => per_rep(c.handled),
@@ -130,29 +133,29 @@ impl IntervalFigures {
 
 impl Sinks for IntervalFigures {
     fn wants_sessions(&self) -> bool {
-        false
+        true
     }
-    fn session(&mut self, _: &crate::engine::sink::SessionRecord) {}
-    fn interval(&mut self, r: &IntervalRecord) {
-        let i = (r.start_s / self.interval_s).round() as usize;
+    fn session(&mut self, r: &SessionRecord) {
         let Some(s) = self.services.iter().position(|s| s == r.service) else {
             return;
         };
-        if let Some(row) = self.cells.get_mut(i) {
-            let wait = if r.left_queue == 0 {
-                0.0
-            } else {
-                r.mean_wait_s * r.left_queue as f64
-            };
-            row[s].add(&Cell {
-                offered: r.offered,
-                queued: r.queued,
-                handled: r.handled,
-                abandoned: r.abandoned,
-                left_queue: r.left_queue,
-                in_sla: r.in_sla,
-                wait_sum_s: wait,
-            });
+        if r.arrived < self.first {
+            return;
+        }
+        let i = ((r.arrived - self.first) / self.interval.max(1)) as usize;
+        let Some(cell) = self.cells.get_mut(i).map(|row| &mut row[s]) else {
+            return;
+        };
+        cell.offered += 1;
+        if let (Some(_), Some(wait)) = (r.queued, r.wait) {
+            cell.queued += 1;
+            cell.wait_sum_s += to_secs_f64(wait);
+            if r.accepted.is_some() {
+                cell.handled += 1;
+                cell.in_sla += u64::from(wait <= self.sla[s]);
+            }
+            cell.abandoned += u64::from(r.outcome == Outcome::CustomerHangupInQueue);
         }
     }
+    fn interval(&mut self, _: &IntervalRecord) {}
 }

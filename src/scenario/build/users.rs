@@ -32,14 +32,14 @@ pub fn build_users(
         check_id(cx, &format!("{loc}.id"), &u.id);
         let plan: Option<Plan> = match (&u.staffing, u.count) {
             (None, _) => None,
-            (Some(_), Some(_)) => {
-                cx.problem(
-                    format!("{loc}.staffing"),
-                    "give either `count` (a fixed number of users) or `staffing` (a plan of agents per interval), not both",
-                );
-                continue;
-            }
-            (Some(f), None) => match read_plan(&cx.base.join(f), clock) {
+            (Some(f), count) => match read_plan(&cx.base.join(f), clock) {
+                Ok(p) if count.is_some() => {
+                    cx.warn(
+                        format!("{loc}.count"),
+                        format!("ignored: the staffing plan `{f}` sets the agents per interval"),
+                    );
+                    Some(p)
+                }
                 Ok(p) => Some(p),
                 Err(m) => {
                     cx.problem(format!("{loc}.staffing"), m);
@@ -48,7 +48,7 @@ pub fn build_users(
             },
         };
         let count = match u.count {
-            None if plan.is_some() => plan.as_ref().map_or(1, Plan::group_size),
+            _ if plan.is_some() => plan.as_ref().map_or(1, Plan::group_size),
             None => 1,
             Some(n) if (1..=1_000_000).contains(&n) => n as u32,
             Some(n) => {
@@ -181,7 +181,7 @@ pub fn build_users(
             }
         }
         for k in 1..=count {
-            let name = if count == 1 && u.count.is_none() && plan.is_none() {
+            let name = if count == 1 && u.count.is_none() && u.staffing.is_none() {
                 u.id.clone()
             } else {
                 format!("{}-{}", u.id, k)
