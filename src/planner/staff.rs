@@ -777,8 +777,8 @@ impl Staffing {
         s
     }
 
-    /// The table for the terminal; consecutive intervals with the same rate
-    /// and plan share a row ("2026-11-24T00:00 +5").
+    /// The table for the terminal; consecutive intervals with the same
+    /// figures (e.g. a closed night) share a row ("2026-11-24T00:00 +5").
     pub fn table(&self) -> Table {
         let mut headers = vec![
             "start".to_string(),
@@ -869,6 +869,10 @@ fn same(a: &IntervalStaffing, b: &IntervalStaffing) -> bool {
         && a.chat_aware == b.chat_aware
         && a.met == b.met
         && a.off_shift == b.off_shift
+        && a.achieved
+            .iter()
+            .map(|v| v.to_bits())
+            .eq(b.achieved.iter().map(|v| v.to_bits()))
 }
 
 #[cfg(test)]
