@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::engine::sink::NullSinks;
+use crate::engine::sink::{NullSinks, Tee};
 use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::{commit_all, stage};
 use crate::report::html::write_run_report;
 use crate::report::outdir::OutDir;
+use crate::report::per_interval::IntervalFigures;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
@@ -74,6 +75,8 @@ pub fn replication_indices(total: u32, shard: Option<(u32, u32)>) -> Vec<u32> {
 #[derive(Debug)]
 pub struct RunOutput {
     pub summary: Summary,
+    /// Per-interval figures pooled over the replications run.
+    pub intervals: IntervalFigures,
     pub verdicts: Vec<Verdict>,
     pub files: Vec<PathBuf>,
     pub elapsed: Duration,
@@ -112,7 +115,7 @@ fn out_err(path: &Path) -> impl Fn(io::Error) -> RunError + '_ {
 }
 
 /// A replication's result and its part files (sessions, intervals).
-type RepOutcome = Result<(RepResult, Option<PathBuf>, PathBuf), RunError>;
+type RepOutcome = Result<(RepResult, Option<PathBuf>, PathBuf, IntervalFigures), RunError>;
 
 /// Runs one replication without writing anything (benchmarks, tests).
 pub fn run_replication_quiet(scn: &Scenario, rep: u32) -> RepResult {
@@ -140,10 +143,11 @@ pub fn run(
             .copied()
             .map(|r| {
                 let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
-                let (res, sinks) = Sim::new(scn, r, sinks).run();
+                let sinks = Tee(sinks, IntervalFigures::new(scn));
+                let (res, Tee(sinks, figs)) = Sim::new(scn, r, sinks).run();
                 let (s, i) = sinks.finish().map_err(out_err(dir))?;
                 on_done();
-                Ok((res, s, i))
+                Ok((res, s, i, figs))
             })
             .collect()
     });
@@ -151,10 +155,12 @@ pub fn run(
     let mut session_parts = Vec::new();
     let mut interval_parts = Vec::new();
     let mut first_err = None;
+    let mut figures = Vec::with_capacity(indices.len());
     for o in outcomes {
         match o {
-            Ok((res, s, i)) => {
+            Ok((res, s, i, f)) => {
                 results.push(res);
+                figures.push(f);
                 session_parts.extend(s);
                 interval_parts.push(i);
             }
@@ -172,7 +178,9 @@ pub fn run(
 
     let mut summary = Summary::from_results(scn, &results);
     summary.shard = opts.shard;
-    let verdicts = evaluate_all(&summary, &opts.thresholds);
+    let figures = IntervalFigures::pool(figures).unwrap_or_else(|| IntervalFigures::new(scn));
+    let label = |t| scn.clock.civil(t).label();
+    let verdicts = evaluate_all(&summary, &opts.thresholds, Some((&figures, &label)));
 
     // Stage every file, then rename them all: a failure while writing
     // leaves no new file behind.
@@ -221,6 +229,7 @@ pub fn run(
         events: results.iter().map(|r| r.events).sum(),
         tasks: results.iter().map(|r| r.tasks).sum(),
         summary,
+        intervals: figures,
         verdicts,
         files,
         elapsed: started.elapsed(),

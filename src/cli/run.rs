@@ -24,8 +24,12 @@ pub struct RunArgs {
     /// Sets a scenario key, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Multiplies every rate and profile arrival source (sets `simulation.load_scale`).
+    #[arg(long = "load-scale", value_name = "X", value_parser = parse_load_scale)]
+    pub load_scale: Option<f64>,
     /// A gate such as `support:wait_p95_s<60` or `p95(wait)<60s` (repeatable);
-    /// a failure gives exit code 1 after all results are written.
+    /// `every_interval:service_level>=0.8` must hold in each reporting interval.
+    /// A failure gives exit code 1 after all results are written.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<String>,
     /// Ignore the scenario's `thresholds = [...]`.
@@ -50,7 +54,8 @@ pub struct RunArgs {
 }
 
 pub fn execute(a: RunArgs) -> i32 {
-    let mut scn = match super::load_scenario(&a.scenario, &a.set, a.quiet) {
+    let sets = with_load_scale(&a.set, a.load_scale);
+    let mut scn = match super::load_scenario(&a.scenario, &sets, a.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -129,6 +134,7 @@ pub fn execute(a: RunArgs) -> i32 {
                 output.events,
                 output.elapsed.as_secs_f64()
             ),
+            worst_interval_line(&scn, &output.intervals),
             format!("results in {}", out_dir.display()),
         ];
         let json = output.summary.to_json(&output.verdicts);
@@ -146,14 +152,86 @@ pub fn report_verdicts(verdicts: &[crate::report::thresholds::Verdict], quiet: b
             .map_or("undefined".to_string(), crate::report::fmt::num);
         if !v.ok {
             failed = true;
-            eprintln!("threshold FAILED: {} (observed {observed})", v.expr);
+            eprintln!(
+                "threshold FAILED: {} (observed {observed}{})",
+                v.expr,
+                where_(v)
+            );
         } else if !quiet {
-            out!("threshold ok: {} (observed {observed})", v.expr);
+            out!(
+                "threshold ok: {} (observed {observed}{})",
+                v.expr,
+                where_(v)
+            );
         }
     }
     if failed {
         EXIT_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+/// " in the worst interval, 2026-11-24T14:00; 2 of the intervals fail" for
+/// per-interval verdicts.
+fn where_(v: &crate::report::thresholds::Verdict) -> String {
+    match (&v.worst_interval, v.failing_intervals) {
+        (Some(at), Some(n)) => format!(" in the worst interval, {at}; {n} interval(s) fail"),
+        _ => String::new(),
+    }
+}
+
+/// `--load-scale X` as the `--set` it stands for.
+pub fn with_load_scale(sets: &[String], load_scale: Option<f64>) -> Vec<String> {
+    let mut sets = sets.to_vec();
+    if let Some(x) = load_scale {
+        sets.push(format!("simulation.load_scale={x:?}"));
+    }
+    sets
+}
+
+/// A `--load-scale` factor: finite and non-negative.
+pub fn parse_load_scale(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a load factor; expected a non-negative number such as 1.1 (+10 %)"
+        )),
+    }
+}
+
+/// The worst interval of the run by service level and by abandonment (all
+/// services pooled), so a day with two failing hours shows them.
+fn worst_interval_line(
+    scn: &crate::model::Scenario,
+    f: &crate::report::per_interval::IntervalFigures,
+) -> String {
+    let worst = |metric: &str, low: bool| {
+        (0..f.len())
+            .map(|i| (i, f.value(i, "*", metric)))
+            .filter(|(_, v)| v.is_finite())
+            .reduce(|a, b| {
+                if (b.1 < a.1) == low && b.1 != a.1 {
+                    b
+                } else {
+                    a
+                }
+            })
+            .map(|(i, v)| {
+                format!(
+                    "{metric} {} at {}",
+                    crate::report::summary::short(v),
+                    scn.clock.civil(f.start(i)).label()
+                )
+            })
+    };
+    let parts: Vec<String> = [worst("service_level", true), worst("p_abandon", false)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        "worst interval: no chat queued".into()
+    } else {
+        format!("worst interval: {}", parts.join("; "))
     }
 }

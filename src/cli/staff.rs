@@ -14,7 +14,8 @@ pub struct StaffArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// A target to meet in every interval, e.g. `service_level>=0.8`,
-    /// `wait_p90_s<=60` or `support:p_abandon<=0.05` (repeatable; all must hold).
+    /// `every_interval:p_abandon<=0.05` (the same: every target of staff holds
+    /// per interval) or `support:wait_p90_s<=60` (repeatable; all must hold).
     #[arg(long = "target", value_name = "EXPR")]
     pub target: Vec<String>,
     /// The [[users]] group to staff [default: the first group].
@@ -23,15 +24,19 @@ pub struct StaffArgs {
     /// Output folder [default: results/<scenario name>-staff/].
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replications per simulated count.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Replications every candidate plan is simulated with (the plan meets the
+    /// targets on the chats of all of them, pooled per interval).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub replications: u32,
-    /// Give up on an interval above this many agents.
+    /// No interval gets more agents than this.
     #[arg(long = "max-agents", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_agents: u32,
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Multiplies every rate and profile arrival source (sets `simulation.load_scale`).
+    #[arg(long = "load-scale", value_name = "X", value_parser = super::run::parse_load_scale)]
+    pub load_scale: Option<f64>,
     /// Sets a scenario key first, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -48,7 +53,7 @@ pub struct StaffArgs {
 
 pub fn execute(a: StaffArgs) -> i32 {
     let opts = StaffOptions {
-        sets: a.set.clone(),
+        sets: super::run::with_load_scale(&a.set, a.load_scale),
         group: a.group.clone(),
         replications: a.replications,
         max_agents: a.max_agents,
@@ -65,7 +70,7 @@ pub fn execute(a: StaffArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let bar = progress(prepared.distinct_loads() as u64, "interval loads", a.quiet);
+    let bar = progress(0, "plans simulated", a.quiet);
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1);
@@ -98,16 +103,15 @@ pub fn execute(a: StaffArgs) -> i32 {
         };
         let lines = [
             format!(
-                "{}: group `{}` (im_capacity {capacity}), {} interval(s) of {}; each count simulated {} x ({} warm-up + {}), seed {}; {} replications in {:.2}s",
+                "{}: group `{}` (im_capacity {capacity}), {} interval(s) of {} from {}; {} plans simulated over the whole horizon x {} replications, seed {}, in {:.2}s",
                 staffing.scenario,
                 staffing.group,
                 staffing.intervals.len(),
                 format_duration(staffing.interval),
+                staffing.intervals.first().map_or("-", |i| i.label.as_str()),
+                staffing.plans_simulated,
                 staffing.replications,
-                format_duration(staffing.warmup),
-                format_duration(staffing.duration),
                 staffing.seed,
-                staffing.runs,
                 staffing.elapsed.as_secs_f64()
             ),
             format!(
@@ -126,7 +130,7 @@ pub fn execute(a: StaffArgs) -> i32 {
     }
     if staffing.unmet() > 0 {
         eprintln!(
-            "targets not met in {} interval(s) with up to {} agents (--max-agents)",
+            "targets not met in {} interval(s) with up to {} agents (--max-agents) or off the group's shifts",
             staffing.unmet(),
             a.max_agents
         );

@@ -6,6 +6,7 @@
 use rand_distr::{Distribution, Exp};
 
 use super::{Event, Sim, Sinks};
+use crate::model::duty::{on_duty, until_next_edge};
 use crate::model::time::from_secs_f64;
 use crate::model::{Presence, UserId};
 
@@ -72,7 +73,8 @@ impl<S: Sinks> Sim<'_, S> {
         let spec = &self.scn.users[u as usize];
         let tow = self.scn.clock.time_of_week(self.now);
         let ps = &mut self.presence[u as usize];
-        ps.on_shift = spec.shifts.is_empty() || spec.shifts.contains(tow);
+        let on_duty = spec.duty.as_ref().is_none_or(|d| on_duty(d, self.now));
+        ps.on_shift = on_duty && (spec.shifts.is_empty() || spec.shifts.contains(tow));
         ps.on_break = spec.breaks.contains(tow);
         let off_duty = ps.on_break && spec.break_presence.is_none();
         let duty_changed = std::mem::replace(&mut ps.off_duty, off_duty) != off_duty;
@@ -84,6 +86,9 @@ impl<S: Sinks> Sim<'_, S> {
         let next = [
             spec.shifts.until_next_boundary(tow),
             spec.breaks.until_next_boundary(tow),
+            spec.duty
+                .as_ref()
+                .and_then(|d| until_next_edge(d, self.now)),
         ]
         .into_iter()
         .flatten()

@@ -142,3 +142,24 @@ impl Sinks for MemorySinks {
         ));
     }
 }
+
+/// Feeds both sinks (e.g. the CSV writers and the per-interval judge).
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: Sinks, B: Sinks> Sinks for Tee<A, B> {
+    fn wants_sessions(&self) -> bool {
+        self.0.wants_sessions() || self.1.wants_sessions()
+    }
+    fn session(&mut self, r: &SessionRecord) {
+        if self.0.wants_sessions() {
+            self.0.session(r);
+        }
+        if self.1.wants_sessions() {
+            self.1.session(r);
+        }
+    }
+    fn interval(&mut self, r: &IntervalRecord) {
+        self.0.interval(r);
+        self.1.interval(r);
+    }
+}

@@ -47,6 +47,11 @@ pub struct Civil {
 }
 
 impl Civil {
+    /// "YYYY-MM-DDTHH:MM" (seconds only when not zero), as `parse_civil` reads it.
+    pub fn label(self) -> String {
+        self.to_string()
+    }
+
     /// Microseconds since the epoch (local).
     pub fn micros(self) -> i128 {
         self.days as i128 * DAY as i128 + self.tod as i128
@@ -273,6 +278,17 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_round_trip() {
+        for t in [
+            "2026-11-24T08:00",
+            "2024-02-29T23:59:30",
+            "1999-12-31T00:00",
+        ] {
+            assert_eq!(parse_civil(t).unwrap().label(), t);
+        }
+    }
 
     #[test]
     fn calendar_arithmetic() {

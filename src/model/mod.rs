@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod civil;
+pub mod duty;
 pub mod outcome;
 pub mod priority;
 pub mod time;
@@ -246,6 +247,9 @@ pub struct User {
     pub presence_changes: Vec<PresenceChange>,
     /// Audio/video calls that block the user (chats do not).
     pub calls: Option<CallLoad>,
+    /// Spans on duty from a staffing plan (`duty::Plan::spans`); `None` = no
+    /// plan. Off duty counts as off shift.
+    pub duty: Option<Vec<(Time, Time)>>,
 }
 
 #[derive(Debug, Clone)]

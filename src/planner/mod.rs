@@ -4,6 +4,7 @@
 
 pub mod erlang;
 pub mod staff;
+pub mod staff_report;
 pub mod sweep;
 pub mod sweep_merge;
 pub mod vary;

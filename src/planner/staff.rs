@@ -1,19 +1,20 @@
-//! `routesim staff`: the fewest agents of one user group that meet every
-//! target in every staffing interval.
+//! `routesim staff`: a staffing plan for the whole horizon — the agents of
+//! one user group per interval such that every interval meets every target.
 //!
-//! Each interval is treated as a stationary period at its own arrival rate
-//! (`interval_rates`). An analytic model (Erlang C / A) gives the classic
-//! requirement, which seeds the search; the simulation decides: the interval
-//! is simulated as a stationary scenario (the group's count and the arrival
-//! rates set through `--set` overrides, so the scenario is validated as
-//! usual) and the count is searched by galloping away from the seed and
-//! bisecting, the targets judged on the mean over replications. Replication r
-//! of every candidate uses the seed of (seed, r) (common random numbers), so
-//! the judged means move smoothly with the count and the search is
-//! deterministic. Erlang is wrong for chats with capacity > 1, ACW or
-//! non-exponential times; there it only seeds the search.
+//! Erlang per interval (each interval alone and stationary) only gives the
+//! first guess. The decision is simulation of the whole horizon with the
+//! plan as the group's agents (`duty::Plan`: backlog carries from one
+//! interval into the next; other groups, shifts and breaks as the scenario
+//! says): intervals that fail a target are raised, with steps that double
+//! while they keep failing, until every interval passes; then the plan is
+//! trimmed, every interval with room lowered at once, and where that breaks
+//! an interval (or the next one, through its backlog) the step halves until
+//! that interval is frozen. Every simulated plan uses the same replication
+//! seeds (common random numbers), so the search is deterministic and the
+//! plan returned is one that was simulated and met every target in every
+//! interval on the figures pooled over the replications.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,27 +22,31 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::erlang::{requirement, Analytic, Queue};
-use crate::model::time::{push_secs3, to_secs_f64, MICROS_PER_SEC};
+use crate::engine::Sim;
+use crate::model::duty::Plan;
+use crate::model::time::to_secs_f64;
+use crate::model::weekly::WeeklyWindows;
 use crate::model::{Scenario, Time, UNLIMITED};
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::num;
 use crate::report::outdir::OutDir;
-use crate::report::summary::{short, Summary};
+use crate::report::per_interval::{IntervalFigures, PER_INTERVAL_METRICS};
+use crate::report::summary::short;
 use crate::report::table::Table;
-use crate::report::thresholds::{self, evaluate, Op, Threshold};
-use crate::run::{run_replication_quiet, RunError};
+use crate::report::thresholds::{self, Op, Threshold};
+use crate::run::RunError;
 use crate::scenario::{self, ScenarioError};
 use crate::stats::METRICS;
 
 #[derive(Debug, Clone)]
 pub struct StaffOptions {
-    /// `--set` overrides applied before the interval's own.
+    /// `--set` overrides (and `--load-scale`) applied to the scenario.
     pub sets: Vec<String>,
     /// The `[[users]]` id to staff; `None` = the first group.
     pub group: Option<String>,
-    /// Replications per evaluated count.
+    /// Replications every plan is simulated with.
     pub replications: u32,
-    /// The search gives up above this count.
+    /// No interval gets more agents than this.
     pub max_agents: u32,
     pub seed: Option<u64>,
     /// Worker threads; `None` = all cores.
@@ -53,7 +58,7 @@ impl Default for StaffOptions {
         StaffOptions {
             sets: Vec::new(),
             group: None,
-            replications: 4,
+            replications: 10,
             max_agents: 1000,
             seed: None,
             threads: None,
@@ -69,7 +74,9 @@ pub use super::PlannerError as StaffError;
 ///
 /// One interval per `simulation.interval` of the measured duration; each
 /// source's rate is its exact mean over the interval (profiles follow the
-/// scenario's local clock), so everything downstream reads only this.
+/// scenario's local clock), read from the built arrival patterns, which
+/// already hold every `scale` and `load_scale`: `run`, `load` and `staff`
+/// see the same offered load.
 pub fn interval_rates(scn: &Scenario) -> Vec<Vec<f64>> {
     let len = staffing_interval(scn);
     let n = scn.sim.duration.div_ceil(len).max(1);
@@ -90,24 +97,34 @@ pub fn staffing_interval(scn: &Scenario) -> Time {
     scn.sim.interval
 }
 
-/// Parses `--target` expressions (the threshold grammar). Only ordering
-/// comparisons make sense for a requirement that grows with the load.
+/// Parses `--target` expressions (the threshold grammar; every target of
+/// `staff` holds per interval, with or without the `every_interval:`
+/// prefix). Only ordering comparisons make sense for a requirement that
+/// grows with the load.
 pub fn parse_targets(exprs: &[String], services: &[&str]) -> Result<Vec<Threshold>, String> {
     if exprs.is_empty() {
         return Err(
-            "staff needs at least one --target, e.g. --target 'service_level>=0.8' or --target 'support:p_abandon<=0.05'"
+            "staff needs at least one --target, e.g. --target 'service_level>=0.8' or --target 'support:p_abandon<=0.05' (or every_interval: thresholds in the scenario)"
                 .into(),
         );
     }
     exprs
         .iter()
         .map(|e| {
-            let t = thresholds::parse(e, services).map_err(|m| format!("--target: {m}"))?;
+            let mut t = thresholds::parse(e, services).map_err(|m| format!("--target: {m}"))?;
             if matches!(t.op, Op::Eq | Op::Ne) {
                 return Err(format!(
                     "--target `{e}`: use <, <=, > or >= (a target is a bound to meet, not a value to hit)"
                 ));
             }
+            let name = METRICS[t.metric];
+            if !PER_INTERVAL_METRICS[..3].contains(&name) {
+                return Err(format!(
+                    "--target `{e}`: `{name}` is not a per-interval target; expected one of {}",
+                    PER_INTERVAL_METRICS[..3].join(", ")
+                ));
+            }
+            t.per_interval = true;
             Ok(t)
         })
         .collect()
@@ -121,7 +138,12 @@ pub struct Prepared {
     opts: StaffOptions,
     scn: Scenario,
     group: String,
+    /// Index of the group among the `[[users]]`.
+    group_index: u32,
     capacity: u32,
+    /// Handle-time factor of an agent holding `capacity` chats.
+    full_stretch: f64,
+    shifts: WeeklyWindows,
     targets: Vec<Threshold>,
     /// Sources whose service the group serves.
     sources: Vec<usize>,
@@ -164,6 +186,11 @@ pub fn prepare(
         })?,
     };
     let group = ids[g].to_string();
+    if raw.users[g].staffing.is_some() {
+        return Err(StaffError::Input(format!(
+            "--group `{group}` takes its agents from `staffing`; staff writes a new plan: give the group a `count` instead"
+        )));
+    }
     let member = scn
         .users
         .iter()
@@ -175,6 +202,19 @@ pub fn prepare(
         )));
     }
     let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
+    // Without --target: the scenario's per-interval thresholds.
+    let from_file: Vec<String>;
+    let targets = if targets.is_empty() {
+        from_file = scn
+            .thresholds
+            .iter()
+            .filter(|t| t.trim_start().starts_with(thresholds::EVERY_INTERVAL))
+            .cloned()
+            .collect();
+        &from_file[..]
+    } else {
+        targets
+    };
     let targets = parse_targets(targets, &names).map_err(StaffError::Input)?;
     if opts.replications == 0 || opts.max_agents == 0 {
         return Err(StaffError::Input(
@@ -233,9 +273,18 @@ pub fn prepare(
             "arrivals.{i}: staff works on rates (`rate` or `profile`), not trace replays; give that source a profile"
         )));
     }
+    let full_stretch = if member.capacity == UNLIMITED || member.stretch.is_empty() {
+        1.0
+    } else {
+        let k = (member.capacity as usize).min(member.stretch.len());
+        member.stretch[k - 1]
+    };
     Ok(Prepared {
         path: path.to_path_buf(),
         opts,
+        group_index: g as u32,
+        full_stretch,
+        shifts: member.shifts.clone(),
         capacity: member.capacity,
         default_sla_s: to_secs_f64(scn.services[member.services[0] as usize].sla),
         intervals: interval_rates(&scn),
@@ -253,19 +302,25 @@ pub fn prepare(
 #[derive(Debug, Clone)]
 pub struct IntervalStaffing {
     pub index: usize,
-    /// Start, from the measured start.
+    /// Simulation time at which the interval starts.
     pub start: Time,
+    /// Its local clock start, e.g. `2026-11-24T08:00`.
+    pub label: String,
     /// Arrivals per second to the group's services.
     pub rate_per_s: f64,
-    /// The analytic requirement (one chat per agent); `None` if the model
-    /// judges no target or none is met within --max-agents.
+    /// Erlang's requirement with one chat per agent (each agent a server).
     pub erlang: Option<u32>,
-    /// The simulated requirement; `None` if not met within --max-agents.
-    pub simulated: Option<u32>,
-    /// The target metrics at `simulated` agents (at --max-agents if unmet).
+    /// Chat-aware approximation: agents x im_capacity servers with the
+    /// handle time stretched as at full capacity, in agents.
+    pub chat_aware: Option<u32>,
+    /// Agents in the plan.
+    pub agents: u32,
+    /// Whether the interval met every target with `agents`.
+    pub met: bool,
+    /// The group is off shift for the whole interval: it cannot be staffed.
+    pub off_shift: bool,
+    /// The target metrics with the plan (NaN: no chat to judge).
     pub achieved: Vec<f64>,
-    /// Counts simulated during the search, in order, and whether all targets held.
-    pub tried: Vec<(u32, bool)>,
 }
 
 #[derive(Debug)]
@@ -282,52 +337,14 @@ pub struct Staffing {
     /// One column per distinct target metric: `metric` or `service:metric`.
     pub columns: Vec<(String, String, usize)>,
     pub interval: Time,
-    pub warmup: Time,
-    pub duration: Time,
     pub intervals: Vec<IntervalStaffing>,
+    /// Plans simulated during the search.
+    pub plans_simulated: u32,
     pub runs: u64,
     pub elapsed: Duration,
 }
 
-/// What the search learnt about one count.
-struct Eval {
-    ok: bool,
-    summary: Summary,
-}
-
-/// The outcome of one interval load's search.
-struct Search {
-    /// The fewest agents meeting all targets, if within --max-agents.
-    found: Option<u32>,
-    memo: BTreeMap<u32, Eval>,
-    /// Counts in the order simulated, and whether all targets held.
-    tried: Vec<(u32, bool)>,
-}
-
 impl Prepared {
-    /// Distinct interval loads: the simulations to search.
-    pub fn distinct_loads(&self) -> usize {
-        self.loads().1.len()
-    }
-
-    /// (interval -> load index, distinct loads).
-    fn loads(&self) -> (Vec<usize>, Vec<&Vec<f64>>) {
-        let mut seen: HashMap<Vec<u64>, usize> = HashMap::new();
-        let mut distinct = Vec::new();
-        let map = self
-            .intervals
-            .iter()
-            .map(|r| {
-                let key: Vec<u64> = r.iter().map(|x| x.to_bits()).collect();
-                *seen.entry(key).or_insert_with(|| {
-                    distinct.push(r);
-                    distinct.len() - 1
-                })
-            })
-            .collect();
-        (map, distinct)
-    }
-
     fn group_rate(&self, rates: &[f64]) -> f64 {
         self.sources.iter().map(|&i| rates[i]).sum()
     }
@@ -358,221 +375,240 @@ impl Prepared {
             .map_or(self.default_sla_s, |s| to_secs_f64(s.sla))
     }
 
-    /// Warm-up and measured duration of an interval's stationary simulation:
-    /// at least 30 min (and 20 holding times) to warm up, at least 2 h and
-    /// 2000 of the group's chats measured.
-    fn sim_window(&self) -> (Time, Time) {
-        let min_rate = self
-            .intervals
-            .iter()
-            .map(|r| self.group_rate(r))
-            .filter(|r| *r > 0.0)
-            .fold(f64::INFINITY, f64::min);
-        let max_hold = self.hold_s.iter().copied().fold(0.0, f64::max);
-        let secs = |s: f64| (s.ceil() as Time) * MICROS_PER_SEC;
-        let warmup = secs((20.0 * max_hold).max(1800.0));
-        let duration = secs((2000.0 / min_rate).clamp(7200.0, 30.0 * 86_400.0));
-        (warmup, duration)
+    /// (one chat per agent, chat-aware) Erlang requirements, in agents.
+    fn analytic(&self, model: &dyn Analytic, rates: &[f64]) -> (Option<u32>, Option<u32>) {
+        let q = self.queue(rates);
+        if q.rate_per_s <= 0.0 {
+            return (Some(0), Some(0));
+        }
+        let need =
+            |q: &Queue, max: u32| requirement(model, q, &self.targets, &|t| self.sla_s(t), max);
+        let one = need(&q, self.opts.max_agents);
+        let chat = if self.capacity == UNLIMITED {
+            None
+        } else {
+            let stretched = Queue {
+                mean_handle_s: q.mean_handle_s * self.full_stretch,
+                ..q
+            };
+            need(
+                &stretched,
+                self.opts.max_agents.saturating_mul(self.capacity),
+            )
+            .map(|servers| servers.div_ceil(self.capacity))
+        };
+        (one, chat)
     }
 
-    /// Simulates `agents` of the group at `rates`.
-    fn evaluate(
-        &self,
-        rates: &[f64],
-        agents: u32,
-        window: (Time, Time),
-    ) -> Result<Eval, StaffError> {
-        let mut sets = self.opts.sets.clone();
-        sets.push(format!(
-            "simulation.warmup=\"{}s\"",
-            window.0 / MICROS_PER_SEC
-        ));
-        sets.push(format!(
-            "simulation.duration=\"{}s\"",
-            window.1 / MICROS_PER_SEC
-        ));
-        sets.push(format!(
-            "simulation.replications={}",
-            self.opts.replications
-        ));
-        sets.push(format!("users.{}.count={agents}", self.group));
-        for (i, r) in rates.iter().enumerate() {
-            // `{}` of an f64 is exact and never uses an exponent. A profile
-            // becomes a flat one-day profile (it may be 0 there).
-            sets.push(match self.scn.sources[i].pattern {
-                crate::model::ArrivalPattern::Profile { .. } => {
-                    format!("arrivals.{i}.profile={{ interval = \"1d\", rates = [\"{r}/s\"] }}")
-                }
-                _ => format!("arrivals.{i}.rate=\"{r}/s\""),
-            });
+    /// Start of interval `i` in simulation time.
+    fn start(&self, i: usize) -> Time {
+        self.scn.sim.warmup + i as Time * staffing_interval(&self.scn)
+    }
+
+    /// Whether the group's shifts leave it off for all of interval `i`.
+    fn off_shift(&self, i: usize) -> bool {
+        if self.shifts.is_empty() {
+            return false;
         }
+        let (from, to) = (self.start(i), self.start(i + 1));
+        let mut t = from;
+        while t < to {
+            let tow = self.scn.clock.time_of_week(t);
+            if self.shifts.contains(tow) {
+                return false;
+            }
+            match self.shifts.until_next_boundary(tow) {
+                Some(d) => t += d,
+                None => return true,
+            }
+        }
+        true
+    }
+
+    /// The scenario with `plan` as the group's agents.
+    fn scenario_with(&self, plan: &[u32]) -> Result<Scenario, StaffError> {
+        let plan = Plan {
+            starts: (0..plan.len()).map(|i| self.start(i)).collect(),
+            counts: plan.to_vec(),
+        };
+        let mut sets = self.opts.sets.clone();
+        sets.push(format!("users.{}.count={}", self.group, plan.group_size()));
         let mut scn = scenario::load_str(&self.path, &self.text, &sets)
             .map_err(StaffError::Scenario)?
             .scenario;
         scn.sim.seed = self.scn.sim.seed;
-        let results: Vec<_> = (0..scn.sim.replications)
+        scn.sim.replications = self.opts.replications;
+        let mut k = 0;
+        for u in scn.users.iter_mut().filter(|u| u.group == self.group_index) {
+            k += 1;
+            u.duty = Some(plan.spans(k));
+        }
+        Ok(scn)
+    }
+
+    /// Simulates `plan` over the whole horizon; the figures pooled over the
+    /// replications and, per interval, whether every target holds.
+    fn simulate(&self, plan: &[u32]) -> Result<(IntervalFigures, Vec<bool>), StaffError> {
+        let scn = self.scenario_with(plan)?;
+        let reps: Vec<IntervalFigures> = (0..scn.sim.replications)
             .into_par_iter()
-            .map(|r| run_replication_quiet(&scn, r))
+            .map(|r| Sim::new(&scn, r, IntervalFigures::new(&scn)).run().1)
             .collect();
-        let summary = Summary::from_results(&scn, &results);
-        let ok = self.targets.iter().all(|t| {
-            let observed = summary
-                .get(&t.service, METRICS[t.metric])
-                .map_or(f64::NAN, |e| e.mean);
-            evaluate(t, observed).ok
-        });
-        Ok(Eval { ok, summary })
+        let figs = IntervalFigures::pool(reps).expect("at least one replication");
+        let ok = (0..plan.len())
+            .map(|i| {
+                self.targets.iter().all(|t| {
+                    let v = figs.value(i, &t.service, METRICS[t.metric]);
+                    !v.is_finite() || t.op.holds(v, t.value)
+                })
+            })
+            .collect();
+        Ok((figs, ok))
     }
 
-    /// The fewest agents meeting all targets at `rates`, starting from `seed`:
-    /// gallop down while targets hold (up while they fail) with doubling
-    /// steps, then bisect between the last failing and first passing count.
-    fn search(&self, rates: &[f64], seed: u32, window: (Time, Time)) -> Result<Search, StaffError> {
-        let max = self.opts.max_agents;
-        let mut memo: BTreeMap<u32, Eval> = BTreeMap::new();
-        let mut tried = Vec::new();
-        let mut eval = |n: u32| -> Result<bool, StaffError> {
-            if let Some(e) = memo.get(&n) {
-                return Ok(e.ok);
-            }
-            let e = self.evaluate(rates, n, window)?;
-            tried.push((n, e.ok));
-            let ok = e.ok;
-            memo.insert(n, e);
-            Ok(ok)
-        };
-        let seed = seed.clamp(1, max);
-        // Invariant once bracketed: `fail` fails (0 = no agents, trivially), `ok` holds.
-        let (mut fail, mut ok);
-        if eval(seed)? {
-            ok = seed;
-            fail = 0;
-            let mut step = 1;
-            while ok > 1 {
-                let n = ok.saturating_sub(step).max(1);
-                if eval(n)? {
-                    ok = n;
-                    step *= 2;
-                } else {
-                    fail = n;
-                    break;
-                }
-            }
-        } else {
-            fail = seed;
-            let mut step = 1;
-            loop {
-                if fail >= max {
-                    return Ok(Search {
-                        found: None,
-                        memo,
-                        tried,
-                    });
-                }
-                let n = fail.saturating_add(step).min(max);
-                if eval(n)? {
-                    ok = n;
-                    break;
-                }
-                fail = n;
-                step *= 2;
-            }
-        }
-        while ok - fail > 1 {
-            let mid = fail + (ok - fail) / 2;
-            if eval(mid)? {
-                ok = mid;
-            } else {
-                fail = mid;
-            }
-        }
-        Ok(Search {
-            found: Some(ok),
-            memo,
-            tried,
-        })
-    }
-
-    /// Runs the search for every distinct interval load (in parallel), then
-    /// lays the answers out per interval. `on_done` ticks per distinct load.
+    /// Finds the plan. `on_plan` ticks per simulated plan.
     pub fn run(
         &self,
         model: &dyn Analytic,
-        on_done: &(dyn Fn() + Sync),
+        on_plan: &(dyn Fn() + Sync),
     ) -> Result<Staffing, StaffError> {
         let started = Instant::now();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.opts.threads.unwrap_or(0))
             .build()
             .map_err(|e| StaffError::Run(RunError::Threads(e.to_string())))?;
-        let window = self.sim_window();
-        let columns = self.columns();
-        let (map, distinct) = self.loads();
-        let k = self.capacity;
-        let answers: Vec<Result<_, StaffError>> = pool.install(|| {
-            distinct
-                .par_iter()
-                .map(|rates| {
-                    let q = self.queue(rates);
-                    if q.rate_per_s <= 0.0 {
-                        on_done();
-                        return Ok((Some(0), Some(0), vec![f64::NAN; columns.len()], Vec::new()));
-                    }
-                    let erlang = requirement(
-                        model,
-                        &q,
-                        &self.targets,
-                        &|t| self.sla_s(t),
-                        self.opts.max_agents,
-                    );
-                    // Each agent takes up to k chats at once: the Erlang count of
-                    // "servers" divided by k is the natural first guess.
-                    let servers = erlang
-                        .unwrap_or_else(|| (q.rate_per_s * q.mean_handle_s).ceil().max(1.0) as u32);
-                    let seed = if k == UNLIMITED {
-                        1
-                    } else {
-                        servers.div_ceil(k)
-                    };
-                    let Search { found, memo, tried } = self.search(rates, seed, window)?;
-                    let at = found.unwrap_or(self.opts.max_agents);
-                    let achieved = columns
-                        .iter()
-                        .map(|(_, service, m)| {
-                            memo.get(&at)
-                                .and_then(|e| e.summary.get(service, METRICS[*m]))
-                                .map_or(f64::NAN, |e| e.mean)
-                        })
-                        .collect();
-                    on_done();
-                    Ok((erlang, found, achieved, tried))
-                })
-                .collect()
-        });
-        let mut per_load = Vec::with_capacity(answers.len());
-        for a in answers {
-            per_load.push(a?);
-        }
-        let intervals = map
+        pool.install(|| self.search(model, on_plan, started))
+    }
+
+    fn search(
+        &self,
+        model: &dyn Analytic,
+        on_plan: &(dyn Fn() + Sync),
+        started: Instant,
+    ) -> Result<Staffing, StaffError> {
+        let n = self.intervals.len();
+        let max = self.opts.max_agents;
+        let analytic: Vec<(Option<u32>, Option<u32>)> = self
+            .intervals
             .iter()
-            .enumerate()
-            .map(|(i, &l)| {
-                let (erlang, simulated, achieved, tried) = per_load[l].clone();
-                IntervalStaffing {
-                    index: i,
-                    start: i as Time * staffing_interval(&self.scn),
-                    rate_per_s: self.group_rate(distinct[l]),
-                    erlang,
-                    simulated,
-                    achieved,
-                    tried,
+            .map(|r| self.analytic(model, r))
+            .collect();
+        let off: Vec<bool> = (0..n).map(|i| self.off_shift(i)).collect();
+        let mut plan: Vec<u32> = (0..n)
+            .map(|i| {
+                if off[i] {
+                    return 0;
                 }
+                let (one, chat) = analytic[i];
+                chat.or(one.map(|s| match self.capacity {
+                    UNLIMITED => 1,
+                    k => s.div_ceil(k),
+                }))
+                .unwrap_or(1)
+                .min(max)
             })
             .collect();
-        let runs = per_load
+        let mut simulated = 0u32;
+        let mut sim = |p: &[u32]| {
+            simulated += 1;
+            let r = self.simulate(p);
+            on_plan();
+            r
+        };
+        // Raise: every failing interval that can still grow, by a step that
+        // doubles while it keeps failing.
+        let mut up: Vec<u32> = plan.iter().map(|&a| (a / 20).max(1)).collect();
+        let (mut figs, mut ok) = sim(&plan)?;
+        loop {
+            let mut raised = false;
+            for i in 0..n {
+                if !ok[i] && !off[i] && plan[i] < max {
+                    plan[i] = (plan[i] + up[i]).min(max);
+                    up[i] = up[i].saturating_mul(2);
+                    raised = true;
+                } else if ok[i] {
+                    up[i] = (plan[i] / 20).max(1);
+                }
+            }
+            if !raised {
+                break;
+            }
+            (figs, ok) = sim(&plan)?;
+        }
+        // Trim (only a plan that meets everything it can): lower all
+        // intervals with room at once; where that breaks an interval, its own
+        // step and its predecessor's (the backlog it hands on) halve, and an
+        // interval whose step of one breaks something is frozen.
+        if ok.iter().zip(&off).all(|(&o, &f)| o || f) {
+            let mut down: Vec<u32> = plan.iter().map(|&a| (a / 8).max(1)).collect();
+            let mut frozen: Vec<bool> = (0..n).map(|i| off[i] || plan[i] == 0).collect();
+            loop {
+                let cand: Vec<usize> = (0..n).filter(|&i| !frozen[i]).collect();
+                if cand.is_empty() {
+                    break;
+                }
+                let mut trial = plan.clone();
+                for &i in &cand {
+                    trial[i] = trial[i].saturating_sub(down[i]);
+                }
+                let (f, o) = sim(&trial)?;
+                let failing: Vec<usize> = (0..n).filter(|&i| !o[i] && !off[i]).collect();
+                if failing.is_empty() {
+                    plan = trial;
+                    (figs, ok) = (f, o);
+                    for &i in &cand {
+                        frozen[i] = plan[i] == 0;
+                        down[i] = down[i].min(plan[i]).max(1);
+                    }
+                    continue;
+                }
+                // The lowered intervals at or just before a failing one.
+                let mut blamed: Vec<usize> = cand
+                    .iter()
+                    .copied()
+                    .filter(|&i| failing.iter().any(|&j| j == i || j == i + 1))
+                    .collect();
+                if blamed.is_empty() {
+                    // Backlog from further back: the last lowered interval
+                    // before the first failing one.
+                    let first = failing[0];
+                    blamed.extend(cand.iter().copied().filter(|&i| i < first).last());
+                    if blamed.is_empty() {
+                        blamed.push(cand[0]);
+                    }
+                }
+                for i in blamed {
+                    if down[i] > 1 {
+                        down[i] /= 2;
+                    } else {
+                        frozen[i] = true;
+                    }
+                }
+            }
+        }
+        let columns = self.columns();
+        let intervals = (0..n)
+            .map(|i| IntervalStaffing {
+                index: i,
+                start: self.start(i),
+                label: self.scn.clock.civil(self.start(i)).label(),
+                rate_per_s: self.group_rate(&self.intervals[i]),
+                erlang: analytic[i].0,
+                chat_aware: analytic[i].1,
+                agents: plan[i],
+                met: ok[i],
+                off_shift: off[i],
+                achieved: columns
+                    .iter()
+                    .map(|(_, service, m)| figs.value(i, service, METRICS[*m]))
+                    .collect(),
+            })
+            .collect();
+        let busiest = self
+            .intervals
             .iter()
-            .map(|p| p.3.len() as u64 * self.opts.replications as u64)
-            .sum();
+            .max_by(|a, b| self.group_rate(a).total_cmp(&self.group_rate(b)))
+            .expect("at least one interval");
         Ok(Staffing {
             scenario: self.scn.name.clone(),
             hash: self.scn.hash.clone(),
@@ -580,14 +616,13 @@ impl Prepared {
             replications: self.opts.replications,
             group: self.group.clone(),
             capacity: self.capacity,
-            model: model.name(&self.queue(distinct[0])),
+            model: model.name(&self.queue(busiest)),
             targets: self.targets.clone(),
             columns,
             interval: staffing_interval(&self.scn),
-            warmup: window.0,
-            duration: window.1,
             intervals,
-            runs,
+            plans_simulated: simulated,
+            runs: simulated as u64 * self.opts.replications as u64,
             elapsed: started.elapsed(),
         })
     }
@@ -610,26 +645,33 @@ impl Prepared {
 }
 
 impl Staffing {
-    /// Totals over intervals: (simulated, erlang) agent-intervals, over the
-    /// intervals where both are known.
-    pub fn totals(&self) -> (u64, u64) {
-        self.intervals
-            .iter()
-            .filter_map(|i| Some((i.simulated? as u64, i.erlang? as u64)))
-            .fold((0, 0), |(s, e), (a, b)| (s + a, e + b))
+    /// Agent-intervals: (plan, Erlang one chat per agent, chat-aware), each
+    /// over the intervals where it is known.
+    pub fn totals(&self) -> (u64, Option<u64>, Option<u64>) {
+        let sum = |f: &dyn Fn(&IntervalStaffing) -> Option<u32>| {
+            self.intervals
+                .iter()
+                .map(f)
+                .try_fold(0u64, |acc, v| v.map(|v| acc + v as u64))
+        };
+        (
+            self.intervals.iter().map(|i| i.agents as u64).sum(),
+            sum(&|i| i.erlang),
+            sum(&|i| i.chat_aware),
+        )
     }
 
-    /// Intervals whose targets were not met within --max-agents.
+    /// Intervals whose targets are not met by the plan (within --max-agents,
+    /// or off shift).
     pub fn unmet(&self) -> usize {
-        self.intervals
-            .iter()
-            .filter(|i| i.simulated.is_none())
-            .count()
+        self.intervals.iter().filter(|i| !i.met).count()
     }
 
+    /// staffing.csv: one row per interval; `start` and `agents` are what a
+    /// scenario's `[[users]] staffing = "staffing.csv"` reads back.
     pub fn to_csv(&self) -> String {
         let mut s = String::from(
-            "interval,start,arrival_rate_per_h,erlang_agents,simulated_agents,difference",
+            "interval,start,agents,met,erlang_one_chat_agents,chat_aware_agents,arrival_rate_per_h",
         );
         for (name, _, _) in &self.columns {
             s.push(',');
@@ -639,17 +681,20 @@ impl Staffing {
         let opt = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
         for i in &self.intervals {
             s.push_str(&format!(
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 i.index,
-                secs3(i.start),
-                num(i.rate_per_s * 3600.0),
+                i.label,
+                i.agents,
+                i.met,
                 opt(i.erlang),
-                opt(i.simulated),
-                difference(i).map_or(String::new(), |d| d.to_string())
+                opt(i.chat_aware),
+                num(i.rate_per_s * 3600.0),
             ));
             for v in &i.achieved {
                 s.push(',');
-                s.push_str(&num(*v));
+                if v.is_finite() {
+                    s.push_str(&num(*v));
+                }
             }
             s.push('\n');
         }
@@ -660,18 +705,14 @@ impl Staffing {
         #[derive(Serialize)]
         struct Row<'a> {
             interval: usize,
-            start_s: f64,
+            start: &'a str,
             arrival_rate_per_h: f64,
-            erlang_agents: Option<u32>,
-            simulated_agents: Option<u32>,
-            difference: Option<i64>,
-            achieved: BTreeMap<&'a str, Option<f64>>,
-            tried: Vec<Tried>,
-        }
-        #[derive(Serialize)]
-        struct Tried {
             agents: u32,
-            targets_met: bool,
+            met: bool,
+            off_shift: bool,
+            erlang_one_chat_agents: Option<u32>,
+            chat_aware_agents: Option<u32>,
+            achieved: BTreeMap<&'a str, Option<f64>>,
         }
         #[derive(Serialize)]
         struct Doc<'a> {
@@ -686,14 +727,14 @@ impl Staffing {
             analytic_model: &'a str,
             targets: Vec<String>,
             interval_s: f64,
-            simulated_warmup_s: f64,
-            simulated_duration_s: f64,
-            simulated_agent_intervals: u64,
-            erlang_agent_intervals: u64,
+            plans_simulated: u32,
+            agent_intervals: u64,
+            erlang_one_chat_agent_intervals: Option<u64>,
+            chat_aware_agent_intervals: Option<u64>,
             unmet_intervals: usize,
             intervals: Vec<Row<'a>>,
         }
-        let (sim, erl) = self.totals();
+        let (plan, one, chat) = self.totals();
         let doc = Doc {
             tool: "routesim",
             version: env!("CARGO_PKG_VERSION"),
@@ -706,34 +747,28 @@ impl Staffing {
             analytic_model: self.model,
             targets: self.targets.iter().map(Threshold::expr).collect(),
             interval_s: to_secs_f64(self.interval),
-            simulated_warmup_s: to_secs_f64(self.warmup),
-            simulated_duration_s: to_secs_f64(self.duration),
-            simulated_agent_intervals: sim,
-            erlang_agent_intervals: erl,
+            plans_simulated: self.plans_simulated,
+            agent_intervals: plan,
+            erlang_one_chat_agent_intervals: one,
+            chat_aware_agent_intervals: chat,
             unmet_intervals: self.unmet(),
             intervals: self
                 .intervals
                 .iter()
                 .map(|i| Row {
                     interval: i.index,
-                    start_s: to_secs_f64(i.start),
+                    start: &i.label,
                     arrival_rate_per_h: i.rate_per_s * 3600.0,
-                    erlang_agents: i.erlang,
-                    simulated_agents: i.simulated,
-                    difference: difference(i),
+                    agents: i.agents,
+                    met: i.met,
+                    off_shift: i.off_shift,
+                    erlang_one_chat_agents: i.erlang,
+                    chat_aware_agents: i.chat_aware,
                     achieved: self
                         .columns
                         .iter()
                         .zip(&i.achieved)
                         .map(|((n, _, _), v)| (n.as_str(), v.is_finite().then_some(*v)))
-                        .collect(),
-                    tried: i
-                        .tried
-                        .iter()
-                        .map(|&(agents, targets_met)| Tried {
-                            agents,
-                            targets_met,
-                        })
                         .collect(),
                 })
                 .collect(),
@@ -743,20 +778,19 @@ impl Staffing {
         s
     }
 
-    /// The table for the terminal; consecutive intervals with the same load
-    /// share a row ("0-31").
+    /// The table for the terminal; consecutive intervals with the same
+    /// figures (e.g. a closed night) share a row ("2026-11-24T00:00 +5").
     pub fn table(&self) -> Table {
         let mut headers = vec![
-            "interval".to_string(),
-            "start s".into(),
+            "start".to_string(),
             "rate/h".into(),
-            "erlang".into(),
-            "simulated".into(),
-            "diff".into(),
+            "agents".into(),
+            format!("{} 1 chat/agent", self.model),
+            "chat-aware".into(),
         ];
         headers.extend(self.columns.iter().map(|c| c.0.clone()));
         let mut t = Table::new(headers);
-        let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        let dash = |v: Option<u32>| v.map_or_else(|| "-".into(), |v| v.to_string());
         let mut i = 0;
         while i < self.intervals.len() {
             let first = &self.intervals[i];
@@ -764,17 +798,22 @@ impl Staffing {
             while j + 1 < self.intervals.len() && same(&self.intervals[j + 1], first) {
                 j += 1;
             }
+            let mut agents = first.agents.to_string();
+            if first.off_shift {
+                agents.push_str(" (off shift)");
+            } else if !first.met {
+                agents.push_str(" (not met)");
+            }
             let mut row = vec![
                 if i == j {
-                    i.to_string()
+                    first.label.clone()
                 } else {
-                    format!("{i}-{j}")
+                    format!("{} +{}", first.label, j - i)
                 },
-                num(to_secs_f64(first.start)),
                 short(first.rate_per_s * 3600.0),
-                dash(first.erlang.map(|v| v.to_string())),
-                dash(first.simulated.map(|v| v.to_string())),
-                dash(difference(first).map(|d| format!("{d:+}"))),
+                agents,
+                dash(first.erlang),
+                dash(first.chat_aware),
             ];
             row.extend(first.achieved.iter().map(|v| short(*v)));
             t.push(row);
@@ -783,30 +822,28 @@ impl Staffing {
         t
     }
 
-    /// The one-line comparison with Erlang.
+    /// The one-line comparison with the analytic figures.
     pub fn verdict_line(&self) -> String {
-        let (sim, erl) = self.totals();
+        let (plan, one, chat) = self.totals();
+        let known = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
         let mut s = format!(
-            "simulated requirement: {sim} agent-intervals; {}: {erl}",
-            self.model
+            "plan: {plan} agent-intervals (simulated over the whole horizon); {} with one chat per agent: {}; chat-aware ({} x im_capacity servers, stretched handle time): {}",
+            self.model,
+            known(one),
+            self.model,
+            known(chat)
         );
-        if erl > 0 {
-            let d = sim as i64 - erl as i64;
-            s.push_str(&format!(
-                "; difference {d:+} ({:+.1} %)",
-                100.0 * d as f64 / erl as f64
-            ));
-        }
         if self.unmet() > 0 {
             s.push_str(&format!(
-                "; {} interval(s) not met within --max-agents",
+                "; {} interval(s) not met (within --max-agents, or off shift)",
                 self.unmet()
             ));
         }
         s
     }
 
-    /// Writes staffing.csv and staffing.json into `dir`, each atomically.
+    /// Writes staffing.csv, staffing.json and report.html into `dir`, each
+    /// atomically.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
         let err = |path: &Path| {
             let path = path.to_path_buf();
@@ -819,6 +856,7 @@ impl Staffing {
         for (name, body) in [
             ("staffing.csv", self.to_csv()),
             ("staffing.json", self.to_json()),
+            ("report.html", super::staff_report::html(self)),
         ] {
             let p = dir.join(name);
             files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
@@ -829,19 +867,17 @@ impl Staffing {
     }
 }
 
-fn difference(i: &IntervalStaffing) -> Option<i64> {
-    Some(i.simulated? as i64 - i.erlang? as i64)
-}
-
 fn same(a: &IntervalStaffing, b: &IntervalStaffing) -> bool {
-    a.rate_per_s == b.rate_per_s && a.erlang == b.erlang && a.simulated == b.simulated
-}
-
-/// Seconds with 3 decimals, as every time in the output files.
-fn secs3(t: Time) -> String {
-    let mut v = Vec::new();
-    push_secs3(&mut v, t, 0);
-    String::from_utf8(v).expect("digits are UTF-8")
+    a.rate_per_s == b.rate_per_s
+        && a.agents == b.agents
+        && a.erlang == b.erlang
+        && a.chat_aware == b.chat_aware
+        && a.met == b.met
+        && a.off_shift == b.off_shift
+        && a.achieved
+            .iter()
+            .map(|v| v.to_bits())
+            .eq(b.achieved.iter().map(|v| v.to_bits()))
 }
 
 #[cfg(test)]

@@ -97,7 +97,8 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
                 .map_err(|m| format!("{}: {m}", first.dir.join("summary.json").display()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let verdicts = evaluate_all(&summary, &gates);
+    // Per-interval thresholds need the run's intervals: `run` judges them.
+    let verdicts = evaluate_all(&summary, &gates, None);
 
     let folder = OutDir::begin(&opts.out_dir)
         .map_err(|e| format!("{}: cannot write output: {e}", opts.out_dir.display()))?;

@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod html;
 pub mod merge;
 pub mod outdir;
+pub mod per_interval;
 pub mod results;
 pub mod streams;
 pub mod summary;

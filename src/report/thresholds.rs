@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use super::per_interval::IntervalFigures;
+use crate::model::time::Time;
 use crate::scenario::units::parse_duration;
 use crate::stats::ci::Estimate;
 use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
@@ -71,7 +73,13 @@ pub struct Threshold {
     pub bound: Bound,
     pub op: Op,
     pub value: f64,
+    /// `every_interval:`: must hold in every reporting interval (judged on
+    /// the interval's chats pooled over replications), not just overall.
+    pub per_interval: bool,
 }
+
+/// The prefix of a per-interval threshold.
+pub const EVERY_INTERVAL: &str = "every_interval:";
 
 impl Threshold {
     /// The normalised contract form (re-parseable: `merge` re-evaluates it).
@@ -82,7 +90,12 @@ impl Threshold {
             Bound::Lower => "@lower",
         };
         format!(
-            "{}:{}{bound}{}{}",
+            "{}{}:{}{bound}{}{}",
+            if self.per_interval {
+                EVERY_INTERVAL
+            } else {
+                ""
+            },
             self.service,
             metric_name(self.metric),
             self.op.symbol(),
@@ -108,6 +121,12 @@ pub struct Verdict {
     pub expr: String,
     pub observed: Option<f64>,
     pub ok: bool,
+    /// Per-interval thresholds: the clock start of the worst interval (the
+    /// one `observed` comes from) and how many intervals fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_intervals: Option<usize>,
 }
 
 fn sugar(metric: &str) -> Option<&'static str> {
@@ -205,6 +224,37 @@ pub fn parse_load(src: &str, services: &[&str]) -> Result<Threshold, String> {
 }
 
 fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
+    let full = src;
+    let (per_interval, src) = match src.trim_start().strip_prefix(EVERY_INTERVAL) {
+        Some(rest) if !load => (true, rest),
+        Some(_) => {
+            return Err(format!(
+                "threshold `{src}`: `load` judges the whole test; every_interval: is for run, staff and sweep"
+            ))
+        }
+        None => (false, src),
+    };
+    let mut t = parse_plain(src, services, load)?;
+    t.source = full.to_string();
+    if per_interval {
+        let name = metric_name(t.metric);
+        if !super::per_interval::PER_INTERVAL_METRICS.contains(&name) {
+            return Err(format!(
+                "threshold `{full}`: `{name}` is not judged per interval; expected one of {}",
+                super::per_interval::PER_INTERVAL_METRICS.join(", ")
+            ));
+        }
+        if t.bound != Bound::Mean {
+            return Err(format!(
+                "threshold `{full}`: @upper/@lower are not used per interval (an interval is judged on its chats pooled over replications)"
+            ));
+        }
+        t.per_interval = true;
+    }
+    Ok(t)
+}
+
+fn parse_plain(src: &str, services: &[&str], load: bool) -> Result<Threshold, String> {
     let Parts {
         service,
         metric,
@@ -256,6 +306,7 @@ fn parse_in(src: &str, services: &[&str], load: bool) -> Result<Threshold, Strin
         bound,
         op,
         value,
+        per_interval: false,
     })
 }
 
@@ -270,13 +321,67 @@ pub fn evaluate(t: &Threshold, observed: f64) -> Verdict {
         expr: t.expr(),
         observed: defined.then_some(observed),
         ok: defined && t.op.holds(observed, t.value),
+        worst_interval: None,
+        failing_intervals: None,
     }
 }
 
-/// Evaluates every threshold on a summary (`run` and `merge` both use this).
-pub fn evaluate_all(summary: &super::summary::Summary, ts: &[Threshold]) -> Vec<Verdict> {
+/// Judges a per-interval threshold in every interval: ok when it holds in
+/// each interval that has chats to judge (an interval without, e.g. a
+/// closed night, has no figure and passes); `observed` is the worst
+/// interval's figure. `label` names an interval by its start.
+pub fn evaluate_intervals(
+    t: &Threshold,
+    figs: &IntervalFigures,
+    label: &dyn Fn(Time) -> String,
+) -> Verdict {
+    let name = metric_name(t.metric);
+    // Worst = furthest on the failing side of the bound.
+    let badness = |v: f64| match t.op {
+        Op::Lt | Op::Le => v,
+        Op::Gt | Op::Ge => -v,
+        Op::Eq | Op::Ne => (v - t.value).abs(),
+    };
+    let mut worst: Option<(usize, f64)> = None;
+    let mut failing = 0;
+    for i in 0..figs.len() {
+        let v = figs.value(i, &t.service, name);
+        if !v.is_finite() {
+            continue;
+        }
+        if !t.op.holds(v, t.value) {
+            failing += 1;
+        }
+        if worst.is_none_or(|(_, w)| badness(v) > badness(w)) {
+            worst = Some((i, v));
+        }
+    }
+    Verdict {
+        expr: t.expr(),
+        observed: worst.map(|w| w.1),
+        ok: failing == 0,
+        worst_interval: worst.map(|(i, _)| label(figs.start(i))),
+        failing_intervals: Some(failing),
+    }
+}
+
+/// Evaluates every threshold: whole-run ones on the summary, per-interval
+/// ones on `figs` (`run` passes them; `merge` has none and reports those
+/// thresholds as not judged).
+pub fn evaluate_all(
+    summary: &super::summary::Summary,
+    ts: &[Threshold],
+    figs: Option<(&IntervalFigures, &dyn Fn(Time) -> String)>,
+) -> Vec<Verdict> {
     ts.iter()
-        .map(|t| evaluate(t, t.observe(summary.get(&t.service, metric_name(t.metric)))))
+        .filter_map(|t| match (t.per_interval, figs) {
+            (false, _) => Some(evaluate(
+                t,
+                t.observe(summary.get(&t.service, metric_name(t.metric))),
+            )),
+            (true, Some((f, label))) => Some(evaluate_intervals(t, f, label)),
+            (true, None) => None,
+        })
         .collect()
 }
 

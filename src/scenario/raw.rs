@@ -236,6 +236,8 @@ pub struct RawSimulation {
     /// hours, calendars, profiles, trace date-times), with its daylight-saving
     /// changes: "Europe/Zurich". Default: "UTC".
     pub timezone: Option<String>,
+    /// Factor on every rate and profile source (on top of each source's `scale`).
+    pub load_scale: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -455,6 +457,8 @@ pub struct RawUser {
     pub presence_changes: Vec<RawPresenceChange>,
     /// Audio/video calls that block the user. Default: none.
     pub calls: Option<RawCalls>,
+    /// A staffing plan (CSV with `start` and `agents` columns) instead of `count`.
+    pub staffing: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

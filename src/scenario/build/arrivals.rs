@@ -97,7 +97,13 @@ pub fn build_arrivals(
                 );
                 1.0
             }
-        };
+        } * load_scale(cx, raw);
+        if a.trace.is_some() && raw.simulation.load_scale.is_some_and(|f| f != 1.0) {
+            cx.problem(
+                "simulation.load_scale",
+                format!("{loc} replays a trace as recorded; load_scale applies to `rate` and `profile` sources only (drop it or give that source a profile)"),
+            );
+        }
         let given = [a.rate.is_some(), a.profile.is_some(), a.trace.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
             cx.problem(
@@ -205,6 +211,23 @@ pub fn build_arrivals(
         });
     }
     sources
+}
+
+/// `simulation.load_scale`: the one factor on every rate and profile source.
+/// The built pattern holds rate x `scale` x load_scale, so everything that
+/// reads `ArrivalPattern` (run, staff, load) sees the same offered load.
+fn load_scale(cx: &mut Ctx, raw: &RawScenario) -> f64 {
+    match raw.simulation.load_scale {
+        None => 1.0,
+        Some(f) if f.is_finite() && f >= 0.0 => f,
+        Some(f) => {
+            cx.problem(
+                "simulation.load_scale",
+                format!("must be a non-negative factor such as 1.1, got {f}"),
+            );
+            1.0
+        }
+    }
 }
 
 /// Whether the user's `[[users]]` group holds the `interact` user license.

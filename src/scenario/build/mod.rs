@@ -5,6 +5,7 @@
 mod arrivals;
 mod calendars;
 mod services;
+mod staffing;
 mod users;
 pub mod workflow;
 
@@ -300,7 +301,7 @@ pub fn build(
     }
 
     let services = services::build_services(&mut cx, &raw, &wf_index, &cal_index, &skill_index);
-    let users = users::build_users(&mut cx, &raw, &services, &svc_index, &skill_index);
+    let users = users::build_users(&mut cx, &raw, &clock, &services, &svc_index, &skill_index);
     let mut preferred = Vec::new();
     let sources = arrivals::build_arrivals(
         &mut cx,

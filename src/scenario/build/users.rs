@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use super::calendars::weekly;
+use super::staffing::read_plan;
 use super::{check_id, names, Ctx};
+use crate::model::civil::Clock;
+use crate::model::duty::Plan;
 use crate::model::weekly::WeeklyWindows;
 use crate::model::*;
 use crate::scenario::dist::Dist;
@@ -14,6 +17,7 @@ use crate::scenario::raw::{Capacity, RawScenario};
 pub fn build_users(
     cx: &mut Ctx,
     raw: &RawScenario,
+    clock: &Clock,
     services: &[Service],
     svc_index: &HashMap<&str, ServiceId>,
     skill_index: &HashMap<String, u32>,
@@ -53,7 +57,25 @@ pub fn build_users(
                 ),
             );
         }
+        let plan: Option<Plan> = match (&u.staffing, u.count) {
+            (None, _) => None,
+            (Some(f), count) => match read_plan(&cx.base.join(f), clock) {
+                Ok(p) if count.is_some() => {
+                    cx.warn(
+                        format!("{loc}.count"),
+                        format!("ignored: the staffing plan `{f}` sets the agents per interval"),
+                    );
+                    Some(p)
+                }
+                Ok(p) => Some(p),
+                Err(m) => {
+                    cx.problem(format!("{loc}.staffing"), m);
+                    continue;
+                }
+            },
+        };
         let count = match u.count {
+            _ if plan.is_some() => plan.as_ref().map_or(1, Plan::group_size),
             None => 1,
             Some(n) if (1..=MAX_USERS as i64).contains(&n) => n as u32,
             Some(n) => {
@@ -194,7 +216,7 @@ pub fn build_users(
             }
         }
         for k in 1..=count {
-            let name = if count == 1 && u.count.is_none() {
+            let name = if count == 1 && u.count.is_none() && u.staffing.is_none() {
                 u.id.clone()
             } else {
                 format!("{}-{}", u.id, k)
@@ -224,6 +246,7 @@ pub fn build_users(
                 break_presence,
                 presence_changes: presence_changes.clone(),
                 calls: calls.clone(),
+                duty: plan.as_ref().map(|p| p.spans(k)),
             });
         }
     }
