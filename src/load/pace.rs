@@ -30,6 +30,10 @@ use crate::model::Time;
 const BATCH: u32 = 256;
 /// How often (wall µs) a stage's rate is applied and the plan integrated.
 const RATE_EVERY: Time = 10 * MICROS_PER_MS;
+/// A backlog (wall µs) at the end of the paced part beyond which the driver
+/// fell behind: the rest is not caught up (it might never be) and the
+/// results cover the simulated time reached.
+const BEHIND: Time = 100 * MICROS_PER_MS;
 
 /// Stop requests shared by the tenants and the command (Ctrl-C).
 #[derive(Debug, Default)]
@@ -79,7 +83,8 @@ pub struct Measured {
     pub wall: Time,
     /// Arrivals the plan called for by the stop (expected count).
     pub planned: f64,
-    /// Events were due but not processed when the paced part stopped.
+    /// Events were due `BEHIND` or longer but not processed when the paced
+    /// part stopped.
     pub behind: bool,
     /// Tasks waiting or ringing at the end of the paced part.
     pub queue_at_stop: u32,
@@ -214,7 +219,7 @@ pub async fn pace<S: Sinks>(
     m.wall = now.min(wall_end);
     m.behind = sim
         .next_time()
-        .is_some_and(|t| t <= p.until && wall_of(t) + p.late_after < now);
+        .is_some_and(|t| t <= p.until && wall_of(t) + BEHIND < now);
     m.queue_at_stop = sim.queue_len();
     m
 }
