@@ -76,10 +76,10 @@ impl LoadOptions {
         from: Option<Time>,
     ) -> Result<LoadOptions, String> {
         let rate = scenario_rate(scn);
-        if rate <= 0.0 {
-            return Err("every [[arrivals]] rate is 0: nothing to load-test with".into());
-        }
         let ramp = (!stages.is_empty()).then(|| Ramp::new(stages));
+        if rate <= 0.0 && ramp.is_some() {
+            return Err("--stage: every [[arrivals]] rate is 0, so there is no rate to scale; give the scenario a rate or drop --stage".into());
+        }
         let duration = match &ramp {
             None => duration,
             Some(_) if rate_scale.is_some() => {
@@ -92,7 +92,11 @@ impl LoadOptions {
         };
         let rate_scale = rate_scale.unwrap_or(1.0);
         let wanted = ramp.as_ref().map_or(DEFAULT_ARRIVALS_PER_S, |r| r.mean());
-        let chosen = (wanted / (rate * rate_scale)).max(1e-3);
+        let chosen = if rate > 0.0 {
+            (wanted / (rate * rate_scale)).max(1e-3)
+        } else {
+            1.0 // no rate to aim with (a one-row trace, say): real time
+        };
         let from = from.unwrap_or(scn.sim.measure_start());
         let o = LoadOptions {
             duration,
@@ -153,6 +157,8 @@ impl LoadOptions {
                 .map(|r| (r, scenario_rate(scn) * self.time_scale)),
             spin: self.spin,
             late_after: self.late_after,
+            nap: self.tenants as usize
+                <= std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }

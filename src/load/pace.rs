@@ -9,10 +9,10 @@
 //! decision latency from the *scheduled* time to the end of the event. A
 //! driver that falls behind shows it in both (no coordinated omission).
 //!
-//! tokio's timer has 1 ms granularity, so the driver sleeps only until
-//! `spin` before the next event and then polls (yielding to the runtime):
-//! events are processed within microseconds of their time at the cost of a
-//! busy core while they are closer together than `spin`.
+//! tokio's timer has 1 ms granularity, so the driver sleeps on it only until
+//! `spin` before the next event; closer than that, it sleeps the thread on
+//! the kernel's high-resolution timer (when each tenant has a worker thread
+//! of its own) or polls, yielding to the runtime.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +30,10 @@ use crate::model::Time;
 const BATCH: u32 = 256;
 /// How often (wall µs) a stage's rate is applied and the plan integrated.
 const RATE_EVERY: Time = 10 * MICROS_PER_MS;
+/// Below `spin`, gaps longer than this (wall µs) are slept in the thread
+/// rather than polled, waking `NAP_SLACK` early (the kernel's timer slack).
+const NAP: Time = 150;
+const NAP_SLACK: Time = 70;
 /// A backlog (wall µs) at the end of the paced part beyond which the driver
 /// fell behind: the rest is not caught up (it might never be) and the
 /// results cover the simulated time reached.
@@ -71,6 +75,9 @@ pub struct Pace {
     pub spin: Time,
     /// An arrival processed more than this after its time is late (wall µs).
     pub late_after: Time,
+    /// Short gaps may block the worker thread (`NAP`): true when every
+    /// tenant has a worker of its own.
+    pub nap: bool,
 }
 
 /// What one tenant's paced part measured.
@@ -178,9 +185,16 @@ pub async fn pace<S: Sinks>(
         };
         let due = wall_of(t);
         if due > now {
-            if due - now > p.spin {
+            let gap = due - now;
+            if gap > p.spin {
                 let wake = (due - p.spin).min(next_tick).min(next_rate);
                 wait(t0, wake, shared).await;
+            } else if p.nap && gap > NAP {
+                // A short blocking sleep (the kernel's high-resolution
+                // timer) instead of polling: on a busy machine a polling
+                // thread uses up its CPU share and is then descheduled for
+                // milliseconds, while a sleeper is woken promptly.
+                std::thread::sleep(Duration::from_micros(gap - NAP_SLACK));
             } else {
                 tokio::task::yield_now().await;
             }
