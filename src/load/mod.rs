@@ -85,7 +85,7 @@ impl LoadOptions {
             Some(_) if rate_scale.is_some() => {
                 return Err("--rate-scale: cannot be combined with --stage, whose rates are already arrivals per wall second; drop one of them".into());
             }
-            Some(r) => match duration.or((r.len() > 0).then(|| r.len())) {
+            Some(r) => match duration.or((r.wall_len() > 0).then(|| r.wall_len())) {
                 Some(d) => Some(d),
                 None => return Err("--stage: the stages add up to 0s; give them a length (e.g. `30s:1000`) or set --duration".into()),
             },

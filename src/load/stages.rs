@@ -120,7 +120,7 @@ impl Ramp {
     }
 
     /// Total length in wall µs.
-    pub fn len(&self) -> Time {
+    pub fn wall_len(&self) -> Time {
         let end = self.segs.last().map_or(0.0, |s| s.0 + s.1);
         (end * MICROS_PER_SEC as f64).round() as Time
     }
@@ -176,7 +176,7 @@ mod tests {
             target: r,
         };
         let r = Ramp::new(&[s(2, 100.0), s(0, 300.0), s(2, 300.0)]);
-        assert_eq!(r.len(), 4 * MICROS_PER_SEC);
+        assert_eq!(r.wall_len(), 4 * MICROS_PER_SEC);
         assert_eq!(r.rate_at(0.0), 0.0);
         assert_eq!(r.rate_at(1.0), 50.0);
         assert_eq!(r.rate_at(3.0), 300.0);
