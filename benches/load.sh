@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load-tester benchmark: the saturation search (`--find-max`) on
-# benches/load.toml, then a fixed-rate confirmation at the 50k decisions/s
+# benches/load.toml with one tenant and with two, then a fixed-rate confirmation at the 50k decisions/s
 # target. Results go to results/bench-load/ (ignored by git); copy the
 # figures into results/BENCHMARKS.md under "## Load tester".
 #
@@ -27,15 +27,18 @@ wait_quiet() {
 
 echo "== $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 wait_quiet
-echo "== saturation search: $BIN load benches/load.toml --time-scale $SCALE --find-max -o $OUT/find-max"
-$BIN load benches/load.toml --time-scale "$SCALE" --find-max -o "$OUT/find-max"
-echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in 1 2; do
+  wait_quiet
+  echo "== saturation search: $BIN load benches/load.toml --time-scale $SCALE --find-max --tenants $n -o $OUT/find-max-$n"
+  $BIN load benches/load.toml --time-scale "$SCALE" --find-max --tenants "$n" -o "$OUT/find-max-$n"
+  echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
 
 # 200/s x 12.5 x 10 = 25,000 arrivals per wall second = ~50,000 decisions/s.
 for rs in 12.5 15; do
   wait_quiet
-  echo "== fixed rate: $BIN load benches/load.toml --time-scale $SCALE --rate-scale $rs --duration 10s -o $OUT/rate-$rs -q"
-  $BIN load benches/load.toml --time-scale "$SCALE" --rate-scale "$rs" --duration 10s -o "$OUT/rate-$rs" -q
+  echo "== fixed rate: $BIN load benches/load.toml --time-scale $SCALE --rate-scale $rs --duration 10s --no-sessions -o $OUT/rate-$rs -q"
+  $BIN load benches/load.toml --time-scale "$SCALE" --rate-scale "$rs" --duration 10s --no-sessions -o "$OUT/rate-$rs" -q
   grep -E '^\*,(offered|decisions_per_s|events_per_s|decision_p50_us|decision_p99_us|decision_max_us|timer_lag_p99_ms|late_arrivals|dropped_arrivals),' "$OUT/rate-$rs/summary.csv" | cut -d, -f2,3
   echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 done

@@ -181,48 +181,20 @@ pub fn run(
     let figures = IntervalFigures::pool(figures).unwrap_or_else(|| IntervalFigures::new(scn));
     let label = |t| scn.clock.civil(t).label();
     let verdicts = evaluate_all(&summary, &opts.thresholds, Some((&figures, &label)));
-
-    // Stage every file, then rename them all: a failure while writing
-    // leaves no new file behind.
-    let sessions_path = dir.join("sessions.csv");
-    let intervals_path = dir.join("intervals.csv");
-    let mut staged = Vec::new();
-    let parts: Vec<PathBuf> = session_parts
-        .iter()
-        .chain(&interval_parts)
-        .cloned()
-        .collect();
-    let staging = (|| -> Result<(), RunError> {
-        if opts.sessions {
-            staged.push(
-                assemble(&sessions_path, SESSIONS_HEADER, &session_parts)
-                    .map_err(out_err(&sessions_path))?,
-            );
-        }
-        staged.push(
-            assemble(&intervals_path, INTERVALS_HEADER, &interval_parts)
-                .map_err(out_err(&intervals_path))?,
-        );
-        for (name, body) in [
-            ("users.csv", users_csv(scn, &results)),
-            ("replications.csv", replications_csv(scn, &results)),
-            ("summary.csv", summary.to_csv()),
-            ("summary.json", summary.to_json(&verdicts)),
-        ] {
-            let p = dir.join(name);
-            staged.push(stage(&p, body.as_bytes()).map_err(out_err(&p))?);
-        }
-        Ok(())
-    })();
-    for p in &parts {
-        let _ = std::fs::remove_file(p);
-    }
-    staging?;
-    let mut files =
-        commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
-    // Last: the page is built from the files just written.
-    let report = dir.join("report.html");
-    files.push(write_run_report(dir, &summary, &verdicts).map_err(out_err(&report))?);
+    let files = write_folder(
+        scn,
+        &Folder {
+            dir,
+            sessions: opts.sessions,
+            results: &results,
+            session_parts,
+            interval_parts,
+            summary: &summary,
+            verdicts: &verdicts,
+            summary_json: summary.to_json(&verdicts),
+            extra: Vec::new(),
+        },
+    )?;
     let files = files.iter().map(|p| out.final_path(p)).collect();
     out.commit().map_err(out_err(&opts.out_dir))?;
     Ok(RunOutput {
@@ -234,4 +206,77 @@ pub fn run(
         files,
         elapsed: started.elapsed(),
     })
+}
+
+/// What goes into a result folder (`run`, and `load`, which adds its own files).
+pub struct Folder<'a> {
+    pub dir: &'a Path,
+    pub sessions: bool,
+    pub results: &'a [RepResult],
+    /// The replications' part files (`FileSinks::finish`), joined and removed.
+    pub session_parts: Vec<PathBuf>,
+    pub interval_parts: Vec<PathBuf>,
+    pub summary: &'a Summary,
+    pub verdicts: &'a [Verdict],
+    pub summary_json: String,
+    /// Further files (name, body).
+    pub extra: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// Writes a result folder from the replications' results and part files.
+pub fn write_folder(scn: &Scenario, f: &Folder) -> Result<Vec<PathBuf>, RunError> {
+    let (dir, results, summary, verdicts) = (f.dir, f.results, f.summary, f.verdicts);
+    let (session_parts, interval_parts) = (&f.session_parts, &f.interval_parts);
+    // Stage every file, then rename them all: a failure while writing
+    // leaves no new file behind.
+    let sessions_path = dir.join("sessions.csv");
+    let intervals_path = dir.join("intervals.csv");
+    let mut staged = Vec::new();
+    let parts: Vec<PathBuf> = session_parts
+        .iter()
+        .chain(interval_parts)
+        .cloned()
+        .collect();
+    let staging = (|| -> Result<(), RunError> {
+        if f.sessions {
+            staged.push(
+                assemble(&sessions_path, SESSIONS_HEADER, session_parts)
+                    .map_err(out_err(&sessions_path))?,
+            );
+        }
+        staged.push(
+            assemble(&intervals_path, INTERVALS_HEADER, interval_parts)
+                .map_err(out_err(&intervals_path))?,
+        );
+        for (name, body) in [
+            ("users.csv", users_csv(scn, results).into_bytes()),
+            (
+                "replications.csv",
+                replications_csv(scn, results).into_bytes(),
+            ),
+            ("summary.csv", summary.to_csv().into_bytes()),
+            ("summary.json", f.summary_json.clone().into_bytes()),
+        ]
+        .iter()
+        .chain(&f.extra)
+        {
+            let p = dir.join(name);
+            staged.push(stage(&p, body).map_err(out_err(&p))?);
+        }
+        Ok(())
+    })();
+    for p in &parts {
+        let _ = std::fs::remove_file(p);
+    }
+    staging?;
+    let mut files =
+        commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
+    if !f.sessions && sessions_path.exists() {
+        // A sessions.csv of an earlier run would not match this one.
+        std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
+    }
+    // Last: the page is built from the files just written.
+    let report = dir.join("report.html");
+    files.push(write_run_report(dir, summary, verdicts).map_err(out_err(&report))?);
+    Ok(files)
 }

@@ -1,141 +1,344 @@
-//! The live load tester: conservation and invariants under real timers,
-//! agreement with `run`, the plan's ramps, find-max, the command line's
-//! errors, thresholds and Ctrl-C. Each test runs a few wall seconds at most.
+//! The live load tester: the engine's own model paced by the wall clock, so
+//! its files equal `run`'s; its own figures; stages, find-max, tenants,
+//! --from, the command line's errors, thresholds and Ctrl-C. Each test runs a
+//! few wall seconds at most.
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{load, mmc_scenario, summarise};
+use common::{load, mmc_scenario};
 use routesim::load::findmax::{find_max, FindMaxOptions};
-use routesim::load::plan::Stage;
-use routesim::load::{run_load, summary, LoadOptions};
-use routesim::model::time::{MICROS_PER_MS, MICROS_PER_SEC};
+use routesim::load::LoadOptions;
+use routesim::model::time::MICROS_PER_MS;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_routesim"))
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
 }
 
 fn no_warmup(text: String) -> String {
     text.replace("warmup = \"1h\"", "warmup = \"0s\"")
 }
 
-/// Capacity 2, random accept delays, patience and ACW: hang-ups while
-/// ringing, acceptances racing hang-ups, users freed by ACW timers.
-fn busy_scenario() -> String {
-    no_warmup(mmc_scenario(0.5, 60.0, 12, Some(40.0), 20.0, 1.0, 1))
-        .replace("im_capacity = 1", "im_capacity = 2")
-        .replace(
-            "accept_delay = \"0s\"",
-            "accept_delay = { dist = \"uniform\", min = \"0s\", max = \"4s\" }",
-        )
-        .replace("acw = \"0s\"", "acw = \"5s\"")
+fn routesim(args: &[&str], out: &Path) -> Output {
+    let o = bin().args(args).arg("-o").arg(out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    o
 }
 
-#[test]
-fn live_run_conserves_tasks_and_keeps_invariants() {
-    let scn = load(&busy_scenario());
-    let opts = LoadOptions::new(&scn, Some(2 * MICROS_PER_SEC), 300.0, Some(4.0), &[]).unwrap();
-    let res = run_load(&scn, &opts, &mut |_| {}).unwrap();
-    let c = res.counts;
-    assert_eq!(c.violations, 0, "{c:?}");
-    // 0.5/s x 4 x 300 = 600 arrivals per wall second.
-    assert!(c.offered > 900, "{c:?}");
-    assert!(c.handled > 0 && c.abandoned > 0, "{c:?}");
+fn ok(args: &[&str], out: &Path) -> String {
+    let o = routesim(args, out);
     assert_eq!(
-        c.offered,
-        c.handled + c.abandoned + c.ended_by_workflow + c.in_queue_at_stop,
-        "every task has exactly one outcome or is still queued: {c:?}"
+        o.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(c.generated, c.offered + c.dropped + c.unprocessed, "{c:?}");
-    assert!(c.connected_at_stop <= c.handled);
-    assert!(!res.interrupted);
-    // The per-second rows add up to the totals.
-    let arrivals: u64 = res.seconds.iter().map(|r| r.arrivals).sum();
-    let accepted: u64 = res.seconds.iter().map(|r| r.accepted).sum();
-    assert_eq!(arrivals, c.offered);
-    assert_eq!(accepted, c.handled);
-    assert!(
-        res.total.decisions >= c.offered,
-        "one decision per arrival at least"
-    );
-    let s = summary(&scn, &res);
-    assert_eq!(s.get("*", "offered").unwrap().mean, c.offered as f64);
-    assert!(
-        s.get("*", "decision_p99_us").unwrap().mean >= s.get("*", "decision_p50_us").unwrap().mean
-    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Tolerance of the cross-check: the live run is one replication, so it is
-/// compared with the spread of single replications of `run` (their standard
-/// deviation), not with the confidence interval of their mean: within 4 sd
-/// plus a small absolute allowance for the timer lateness, which stretches
-/// handle times by a few wall ms x the time scale on a loaded machine.
-#[test]
-fn live_agrees_with_run_within_replication_spread() {
-    // M/M/c+M: 50/s, 2 s handle times, 105 agents (rho 0.95), patience 20 s.
-    // At 20x, 4 wall seconds are 80 simulated seconds, ~4000 arrivals.
-    let scale = 20.0;
-    let wall_s = 4.0;
-    let text = no_warmup(mmc_scenario(
-        50.0,
-        2.0,
-        105,
-        Some(20.0),
-        1.0,
-        wall_s * scale / 3600.0,
-        40,
-    ));
-    let scn = load(&text);
-    let sim = summarise(&scn);
-    let opts = LoadOptions::new(&scn, Some((wall_s * 1e6) as u64), scale, None, &[]).unwrap();
-    let res = run_load(&scn, &opts, &mut |_| {}).unwrap();
-    assert_eq!(res.counts.violations, 0);
-    let live = summary(&scn, &res);
-    for (metric, slack) in [
-        ("service_level", 0.03),
-        ("mean_wait_s", 0.1),
-        ("p_abandon", 0.01),
-        ("p_wait", 0.03),
-        ("offered", 0.0),
-    ] {
-        let e = sim.get("*", metric).unwrap();
-        let sd = e.ci95 / routesim::stats::ci::t975(e.n - 1) * (e.n as f64).sqrt();
-        let got = live.get("*", metric).unwrap().mean;
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(dir, "summary.json")).unwrap()
+}
+
+/// The load figure `metric` of the tenant from summary.csv.
+fn figure(dir: &Path, metric: &str) -> f64 {
+    let csv = read(dir, "summary.csv");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("*,{metric},")))
+        .unwrap_or_else(|| panic!("no {metric} in {csv}"));
+    line.split(',').nth(2).unwrap().parse().unwrap_or(f64::NAN)
+}
+
+fn assert_same_files(a: &Path, b: &Path) {
+    for f in ["sessions.csv", "users.csv", "intervals.csv"] {
+        let (x, y) = (read(a, f), read(b, f));
+        assert!(x.lines().count() > 1, "{f} is empty");
         assert!(
-            (got - e.mean).abs() <= 4.0 * sd + slack,
-            "{metric}: live {got} vs run {} (sd of one replication {sd})",
-            e.mean
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
         );
     }
 }
 
+/// The acceptance test of "one model, two clocks": whatever the machine's
+/// speed, `load` (the whole span, here at a large time scale) writes the
+/// same sessions, users and intervals as `run --replications 1`.
+#[test]
+fn load_writes_the_same_files_as_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, seed, scale) in [
+        ("support-desk.toml", "3", "2000000"),
+        ("two-service-desk.toml", "5", "4000000"),
+        ("workflow-edited.toml", "8", "2000000"),
+    ] {
+        let s = scenario(name);
+        let s = s.to_str().unwrap();
+        let run = tmp.path().join(format!("run-{name}"));
+        let live = tmp.path().join(format!("load-{name}"));
+        ok(
+            &["run", s, "--seed", seed, "--replications", "1", "-q"],
+            &run,
+        );
+        ok(
+            &["load", s, "--seed", seed, "--time-scale", scale, "-q"],
+            &live,
+        );
+        assert_same_files(&run, &live);
+        let j = json(&live);
+        assert_eq!(j["interrupted"], false);
+        assert!(figure(&live, "decisions_per_s") > 0.0, "{name}");
+        let load = read(&live, "load.csv");
+        assert!(load.lines().count() >= 2, "{load}");
+    }
+}
+
+/// --duration D paces D x time scale of simulated time from the end of the
+/// warm-up: the files equal `run` with that duration. Tenants are
+/// replications: --tenants 2 equals --replications 2.
+#[test]
+fn duration_and_tenants_map_to_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = scenario("two-service-desk.toml");
+    let s = s.to_str().unwrap();
+    let run = tmp.path().join("run");
+    let live = tmp.path().join("load");
+    // 1 s x 172800 = 2 days after the 2 h warm-up.
+    ok(
+        &[
+            "run",
+            s,
+            "--replications",
+            "2",
+            "--set",
+            "simulation.duration=2d",
+            "-q",
+        ],
+        &run,
+    );
+    let out = ok(
+        &[
+            "load",
+            s,
+            "--duration",
+            "1s",
+            "--time-scale",
+            "172800",
+            "--tenants",
+            "2",
+        ],
+        &live,
+    );
+    assert_same_files(&run, &live);
+    assert!(
+        out.contains("tenant 0:") && out.contains("tenant 1:"),
+        "{out}"
+    );
+    let tenants = read(&live, "tenants.csv");
+    assert_eq!(tenants.lines().count(), 3, "{tenants}");
+    let load = read(&live, "load.csv");
+    assert!(load.lines().any(|l| l.starts_with("1,")), "{load}");
+    assert_eq!(json(&live)["load"]["tenants"].as_array().unwrap().len(), 2);
+}
+
+/// --from starts pacing later; everything before is simulated at full speed,
+/// and the files still equal `run`'s.
+#[test]
+fn from_starts_pacing_later_with_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = scenario("two-service-desk.toml");
+    let s = s.to_str().unwrap();
+    let run = tmp.path().join("run");
+    let live = tmp.path().join("load");
+    ok(&["run", s, "--replications", "1", "-q"], &run);
+    ok(
+        &[
+            "load",
+            s,
+            "--from",
+            "thu 10:00",
+            "--time-scale",
+            "2000000",
+            "-q",
+        ],
+        &live,
+    );
+    assert_same_files(&run, &live);
+    // The scenario starts on a Monday at 00:00.
+    let from = json(&live)["load"]["paced_from_s"].as_f64().unwrap();
+    assert_eq!(from, (3.0 * 24.0 + 10.0) * 3600.0);
+    for bad in ["fri 25:00", "someday", "2020-01-01T00:00"] {
+        let o = routesim(&["load", s, "--from", bad], &tmp.path().join("bad"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--from") && err.contains(bad), "{err}");
+    }
+}
+
+/// Every example scenario runs under `load` with its chosen time scale and
+/// gives every figure.
+#[test]
+fn every_example_scenario_runs_with_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let out_dir = tmp.path().join(p.file_stem().unwrap());
+        let out = ok(&["load", p.to_str().unwrap(), "--duration", "1s"], &out_dir);
+        assert!(
+            out.contains("time scale:") && out.contains("chosen"),
+            "{out}"
+        );
+        assert!(!out.contains(" us p99  us"), "empty figure: {out}");
+        for m in ["decisions_per_s", "decision_p50_us", "decision_p99_us"] {
+            let v = figure(&out_dir, m);
+            assert!(v.is_finite() && v > 0.0, "{}: {m} = {v}", p.display());
+        }
+        let d = figure(&out_dir, "decisions_offered") + figure(&out_dir, "decisions_idle");
+        assert!(d > 0.0);
+        n += 1;
+    }
+    assert!(n >= 6, "{n} scenarios");
+}
+
+/// The per-second rows add up, decisions split into offers and no match,
+/// and the summary's counts are the sessions'.
+#[test]
+fn figures_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("busy.toml");
+    let text = no_warmup(mmc_scenario(0.5, 60.0, 12, Some(40.0), 20.0, 1.0, 1))
+        .replace(
+            "im_capacity = 1",
+            "im_capacity = 2\ndecline_probability = 0.1",
+        )
+        .replace(
+            "accept_delay = \"0s\"",
+            "accept_delay = { dist = \"uniform\", min = \"0s\", max = \"4s\" }",
+        );
+    std::fs::write(&p, text).unwrap();
+    let out = tmp.path().join("out");
+    ok(
+        &[
+            "load",
+            p.to_str().unwrap(),
+            "--duration",
+            "2s",
+            "--time-scale",
+            "600",
+            "-q",
+        ],
+        &out,
+    );
+    let load = read(&out, "load.csv");
+    let rows: Vec<Vec<f64>> = load
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() >= 2);
+    let sum = |c: usize| rows.iter().map(|r| r[c]).sum::<f64>();
+    assert!(sum(2) > 300.0, "arrivals {}", sum(2));
+    assert_eq!(sum(4), sum(5) + sum(6), "decisions = offered + idle");
+    assert_eq!(sum(5), figure(&out, "decisions_offered"));
+    assert_eq!(sum(6), figure(&out, "decisions_idle"));
+    let sessions = read(&out, "sessions.csv");
+    assert_eq!(
+        (sessions.lines().count() - 1) as f64,
+        figure(&out, "offered")
+    );
+    assert!(figure(&out, "decision_p99_us") >= figure(&out, "decision_p50_us"));
+}
+
 #[test]
 fn stages_ramp_the_offered_load() {
-    let scn = load(&no_warmup(mmc_scenario(
-        1.0,
-        1.0,
-        200,
-        Some(5.0),
-        1.0,
-        1.0,
-        1,
-    )));
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.toml");
+    std::fs::write(
+        &p,
+        no_warmup(mmc_scenario(1.0, 1.0, 200, Some(5.0), 1.0, 1.0, 1)),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
     // 0 -> 2000 arrivals per wall second over 2 s: ~500 then ~1500.
-    let stages = [Stage {
-        duration: 2 * MICROS_PER_SEC,
-        target: 2000.0,
-    }];
-    let mut opts = LoadOptions::new(&scn, None, 10.0, None, &stages).unwrap();
-    opts.drain = 0;
-    assert_eq!(opts.duration, 2 * MICROS_PER_SEC);
-    let res = run_load(&scn, &opts, &mut |_| {}).unwrap();
-    let first = res.seconds[0].arrivals as f64;
-    let second = res.seconds[1].arrivals as f64;
-    assert!((first - 500.0).abs() < 5.0 * 500f64.sqrt(), "{first}");
-    assert!((second - 1500.0).abs() < 5.0 * 1500f64.sqrt(), "{second}");
+    ok(
+        &[
+            "load",
+            p.to_str().unwrap(),
+            "--stage",
+            "2s:2000",
+            "--time-scale",
+            "10",
+            "--no-sessions",
+            "-q",
+        ],
+        &out,
+    );
+    let load = read(&out, "load.csv");
+    let arrivals: Vec<f64> = load
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let (first, second) = (arrivals[0], arrivals[1]);
+    assert!((first - 500.0).abs() < 6.0 * 500f64.sqrt(), "{first}");
+    assert!((second - 1500.0).abs() < 6.0 * 1500f64.sqrt(), "{second}");
+    assert_eq!(figure(&out, "dropped_arrivals"), 0.0);
+}
+
+/// A plan no machine can follow ends on time and says how far short it fell
+/// (it used to report 0 dropped).
+#[test]
+fn an_impossible_plan_reports_its_shortfall() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("s.toml");
+    std::fs::write(
+        &p,
+        no_warmup(mmc_scenario(1.0, 1.0, 50, Some(5.0), 1.0, 1.0, 1)),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let started = Instant::now();
+    let o = routesim(
+        &[
+            "load",
+            p.to_str().unwrap(),
+            "--stage",
+            "1s:1000000000000",
+            "--time-scale",
+            "1",
+            "--no-sessions",
+            "-q",
+        ],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("fell behind"), "{err}");
+    let short = figure(&out, "dropped_arrivals");
+    assert!(short > 1e10, "shortfall {short}");
 }
 
 #[test]
@@ -149,7 +352,7 @@ fn find_max_doubles_while_passing_and_halves_while_failing() {
         1.0,
         1,
     )));
-    let base = LoadOptions::new(&scn, None, 10.0, None, &[]).unwrap();
+    let base = LoadOptions::new(&scn, None, Some(10.0), None, &[], None).unwrap();
     let mut fm = FindMaxOptions {
         start_rate: 200.0,
         step: 300 * MICROS_PER_MS,
@@ -165,6 +368,8 @@ fn find_max_doubles_while_passing_and_halves_while_failing() {
     assert_eq!(rates, vec![200.0, 400.0, 800.0]);
     assert_eq!(pass.best().unwrap().rate, 800.0);
     assert!(pass.steps.iter().all(|s| s.decisions_per_s > 0.0));
+    // More arrivals per second at each doubling.
+    assert!(pass.steps[2].arrivals_per_s > 1.5 * pass.steps[0].arrivals_per_s);
     // Nothing can have a p99 of 0 us with lag: every step fails, twice.
     fm.max_p99_us = 0.0;
     let fail = find_max(&scn, &base, &fm, &mut |_| {}).unwrap();
@@ -174,7 +379,7 @@ fn find_max_doubles_while_passing_and_halves_while_failing() {
     assert!(fail.steps[0].reason.contains("decision p99"));
 }
 
-fn write_scenario(dir: &Path) -> std::path::PathBuf {
+fn write_scenario(dir: &Path) -> PathBuf {
     let p = dir.join("mmc.toml");
     std::fs::write(
         &p,
@@ -200,6 +405,7 @@ fn bad_flags_name_the_flag_and_write_nothing() {
         ),
         (vec!["--rate-scale", "0"], "--rate-scale", "positive number"),
         (vec!["--duration", "0s"], "--duration", "zero"),
+        (vec!["--tenants", "0"], "--tenants", "0"),
         (
             vec!["--rate-scale", "2", "--stage", "1s:10"],
             "--rate-scale",
@@ -210,6 +416,7 @@ fn bad_flags_name_the_flag_and_write_nothing() {
             "decisions_per_s",
             "whole tenant",
         ),
+        (vec!["--from", "mon"], "--from", "mon"),
     ] {
         let o = bin()
             .arg("load")
@@ -235,7 +442,7 @@ fn failed_threshold_exits_1_after_writing_everything() {
     let o = bin()
         .arg("load")
         .arg(&scn)
-        .args(["--duration", "1s", "--time-scale", "10", "--drain", "0s"])
+        .args(["--duration", "1s", "--time-scale", "10"])
         .args(["--threshold", "decisions_per_s>1e12"])
         .args(["--threshold", "dropped_arrivals==0"])
         .arg("-o")
@@ -245,29 +452,40 @@ fn failed_threshold_exits_1_after_writing_everything() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("threshold FAILED: *:decisions_per_s>1000000000000"));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    let verdicts = json["thresholds"].as_array().unwrap();
+    let j = json(&out);
+    let verdicts = j["thresholds"].as_array().unwrap();
     assert_eq!(verdicts.len(), 2);
     assert_eq!(verdicts[0]["ok"], false);
     assert_eq!(verdicts[1]["ok"], true);
-    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let csv = read(&out, "summary.csv");
     assert!(csv.starts_with("service,metric,mean,ci95,min,max,replications\n"));
     assert!(csv.contains("\n*,decision_p99_us,"));
-    let load = std::fs::read_to_string(out.join("load.csv")).unwrap();
-    assert!(load.starts_with("second,arrivals,decisions,offers,accepted,abandoned,queue_len,decision_p50_us,decision_p99_us,timer_lag_p99_ms\n"));
+    let load = read(&out, "load.csv");
+    assert!(load.starts_with("tenant,second,arrivals,events,decisions,decisions_offered,decisions_idle,queue_len,decision_p50_us,decision_p99_us,timer_lag_p99_ms\n"));
     assert!(load.lines().count() >= 2);
-    // Nothing but the three files (no temporary leftovers).
+    // The files of `run` plus load.csv, and no temporary leftovers.
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["load.csv", "summary.csv", "summary.json"]);
+    assert_eq!(
+        names,
+        [
+            "intervals.csv",
+            "load.csv",
+            "replications.csv",
+            "report.html",
+            "sessions.csv",
+            "summary.csv",
+            "summary.json",
+            "users.csv"
+        ]
+    );
 }
 
 #[test]
-fn ctrl_c_stops_cleanly_and_writes_what_was_measured() {
+fn ctrl_c_stops_cleanly_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let scn = write_scenario(tmp.path());
     let out = tmp.path().join("out");
@@ -299,80 +517,18 @@ fn ctrl_c_stops_cleanly_and_writes_what_was_measured() {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.contains("interrupted"), "{err}");
-    let load = std::fs::read_to_string(out.join("load.csv")).unwrap();
+    let load = read(&out, "load.csv");
     let rows = load.lines().count() - 1;
     assert!((1..=5).contains(&rows), "{rows} rows after ~1.5 s");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert!(json["metrics"]
+    let j = json(&out);
+    assert_eq!(j["interrupted"], true);
+    assert!(j["metrics"]
         .as_array()
         .unwrap()
         .iter()
         .any(|m| m["metric"] == "offered"
             && m["service"] == "*"
             && m["mean"].as_f64().unwrap() > 0.0));
-}
-
-/// Users who decline or let offers ring out: declines and ring timeouts go
-/// through the router with the offer's round; persistent RONA parks users
-/// until `rona_end`. Every task still has exactly one outcome.
-#[test]
-fn live_declines_and_ring_timeouts_keep_invariants() {
-    let text = busy_scenario()
-        .replace(
-            "acw = \"5s\"",
-            "acw = \"5s\"\nring_timeout = \"3s\"\npersistent_rona = true\nrona_reset = \"10s\"",
-        )
-        .replace(
-            "im_capacity = 2",
-            "im_capacity = 2\ndecline_probability = 0.2\nno_answer_probability = 0.2",
-        );
-    let scn = load(&text);
-    let opts = LoadOptions::new(&scn, Some(2 * MICROS_PER_SEC), 300.0, Some(4.0), &[]).unwrap();
-    let res = run_load(&scn, &opts, &mut |_| {}).unwrap();
-    let c = res.counts;
-    assert_eq!(c.violations, 0, "{c:?}");
-    assert!(c.declines > 0 && c.ronas > 0, "{c:?}");
-    assert!(c.handled > 0, "{c:?}");
-    assert_eq!(
-        c.offered,
-        c.handled + c.abandoned + c.ended_by_workflow + c.in_queue_at_stop,
-        "{c:?}"
-    );
-    let offers: u64 = res.seconds.iter().map(|r| r.offers).sum();
-    assert!(
-        offers >= c.handled + c.declines + c.ronas,
-        "{c:?} offers {offers}"
-    );
-}
-
-/// What the live driver cannot run is refused before the test, saying why.
-#[test]
-fn refuses_workflows_and_arrivals_it_cannot_drive() {
-    let base = no_warmup(mmc_scenario(1.0, 1.0, 2, None, 20.0, 1.0, 1));
-    let msg = base.replace(
-        "steps.accept = { do = \"accept\", next = \"queue\" }",
-        "steps.accept = { do = \"accept\", next = \"hello\" }\nsteps.hello = { do = \"message\", next = \"queue\" }",
-    );
-    assert_ne!(msg, base);
-    let err = LoadOptions::new(&load(&msg), None, 1.0, None, &[]).unwrap_err();
-    assert!(
-        err.contains("step `hello`") && err.contains("not supported by `routesim load`"),
-        "{err}"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.csv"), "time,handle_time\n0,1\n1,1\n").unwrap();
-    let traced = base.replace("rate = \"1/s\"", "trace = \"t.csv\"");
-    assert_ne!(traced, base);
-    let path = dir.path().join("s.toml");
-    std::fs::write(&path, &traced).unwrap();
-    let out = bin()
-        .args(["load", path.to_str().unwrap(), "--duration", "1s"])
-        .arg("-o")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("replays a trace"), "{stderr}");
+    // The sessions written are those of the simulated time reached.
+    assert!(read(&out, "sessions.csv").lines().count() > 1);
 }

@@ -5,40 +5,53 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{stdout_is_terminal, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::load::findmax::{find_max, find_max_csv, FindMaxOptions};
-use crate::load::metrics::SecondRow;
-use crate::load::plan::{parse_positive_duration, parse_scale, parse_stage, Stage};
-use crate::load::{prepare_dir, run_load, summary, verdicts, write_outputs, LoadOptions};
+use crate::load::metrics::{load_csv, SecondRow};
+use crate::load::stages::{parse_from, parse_positive_duration, parse_scale, parse_stage, Stage};
+use crate::load::{
+    prepare_dir, run_tenants, runtime, summary, summary_json, tenant_figures, tenants_csv,
+    total_figures, verdicts, LoadOptions,
+};
 use crate::model::time::{format_duration, Time, MICROS_PER_SEC};
 use crate::out;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::num;
+use crate::report::streams::FileSinks;
 use crate::report::thresholds;
-use crate::scenario::units::parse_duration;
+use crate::run::{write_folder, Folder};
 
 pub const LOAD_LONG_ABOUT: &str = "\
-Load-test the router in real time: the same Router as `run`, driven by tokio \
-timers instead of a virtual clock.
+Load-test the router in real time: the simulator's own model (the same events \
+in the same order as `run`), paced by the wall clock at --time-scale simulated \
+seconds per wall second.
 
-Arrivals follow a plan fixed before the test: the scenario's rates x --rate-scale \
-x --time-scale, or k6-style --stage ramps in arrivals per wall second. A slow \
-router cannot slow the offered load: late arrivals and dropped arrivals are counted.
+Every scenario `run` accepts runs here: workflows, revisions, transfers, traces, \
+direct contact, shifts, breaks, presence changes and calls. The warm-up (or, \
+with --from, everything before that moment) is simulated at full speed; pacing \
+starts there. Without --duration the test covers the scenario's measured time and \
+drain, and sessions.csv, users.csv and intervals.csv equal those of `run \
+--replications 1` with the same seed, whatever the machine's speed. With \
+--duration D the measured time is D x the time scale from the paced start.
 
-The live driver runs each workflow's zero-time path to Queue Task only and keeps every \
-user Available (no shifts, breaks, presence changes or calls); trace arrivals, \
-revisions and other workflow activities are refused (exit 2). See docs/load.md.
+Without --time-scale, one giving about 1000 arrivals per wall second is chosen \
+and printed. --rate-scale multiplies the arrival rates; --stage ramps them in \
+arrivals per wall second over wall time (k6-style).
 
-Decision latency is measured from the SCHEDULED time of the event that made a task \
-distributable (an arrival) or freed a user (a finish, the end of after-call work, an \
-acceptance, a hang-up while ringing) to the moment the router emitted its offers or \
-found no user. Measuring from the scheduled rather than the actual time means a \
-backlog in the tester (coordinated omission) shows up in the latency instead of \
-hiding it.
+Decision latency is measured from the SCHEDULED time of each event after which \
+the router took a decision (a task looked for a user, or a freed user for a \
+task) to the end of the event, so a backlog in the driver (coordinated \
+omission) shows up instead of hiding. Timer lag: processing start minus \
+scheduled time, for every event. A driver that falls behind ends at --duration \
+with its results up to the simulated time reached and reports the arrivals \
+short of the plan (dropped_arrivals).
 
-Output (in DIR, default results/<scenario>-load/): load.csv (one row per wall second), \
-summary.csv and summary.json in the format of `run` (one replication) with the load \
-figures decisions_per_s, decision_p50_us, decision_p99_us, decision_max_us, \
-timer_lag_p99_ms, events_per_s, late_arrivals, dropped_arrivals, in_queue_at_stop, \
-which --threshold can gate. With --find-max: find_max.csv.
+Output (in DIR, default results/<scenario>-load/): the files of `run` (one \
+replication per tenant) plus load.csv (one row per tenant and wall second) and, \
+with --tenants above 1, tenants.csv. summary.csv/json hold the load figures as \
+rows of `*`: decisions_per_s, decision_p50_us, decision_p99_us, \
+decision_max_us, timer_lag_p99_ms, events_per_s, late_arrivals, \
+dropped_arrivals, in_queue_at_stop, decisions_offered, decisions_idle, which \
+--threshold can gate; summary.json also says whether the test was interrupted. \
+With --find-max: find_max.csv. See docs/load.md.
 
 Ctrl-C stops the test and still writes what was measured. Exit codes: 0 success; \
 1 a threshold failed (all files are written first); 2 bad input.";
@@ -47,24 +60,29 @@ Ctrl-C stops the test and still writes what was measured. Exit codes: 0 success;
 pub struct LoadArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Wall-clock length of the test [default: 30s, or the stages' total].
+    /// Wall-clock length of the paced part [default: the scenario's whole
+    /// span, or the stages' total].
     #[arg(long, value_name = "D", value_parser = parse_positive_duration)]
     pub duration: Option<Time>,
-    /// Simulated seconds per wall second: handle times, patience, accept
-    /// delays and ACW run this much faster.
-    #[arg(long, value_name = "X", default_value = "1", value_parser = parse_scale, allow_negative_numbers = true)]
-    pub time_scale: f64,
+    /// Simulated seconds per wall second [default: about 1000 arrivals per
+    /// wall second, printed].
+    #[arg(long, value_name = "X", value_parser = parse_scale, allow_negative_numbers = true)]
+    pub time_scale: Option<f64>,
     /// Multiplies the scenario's arrival rates [default: 1].
     #[arg(long, value_name = "X", value_parser = parse_scale, allow_negative_numbers = true)]
     pub rate_scale: Option<f64>,
     /// A ramp `DURATION:RATE` to RATE arrivals per wall second, from the
-    /// previous stage's rate (0 first); repeatable, replaces the scenario's rates.
+    /// previous stage's rate (0 first); repeatable; scales the scenario's rates.
     #[arg(long = "stage", value_name = "D:X", value_parser = parse_stage)]
     pub stages: Vec<Stage>,
-    /// After the last arrival, wait up to this long (wall) for queued tasks to
-    /// leave the queue.
-    #[arg(long, value_name = "D", default_value = "2s", value_parser = parse_duration)]
-    pub drain: Time,
+    /// Start pacing at this moment (`mon 10:00`, or `2026-11-24T10:00`),
+    /// simulating the time before at full speed [default: the end of the warm-up].
+    #[arg(long, value_name = "WHEN")]
+    pub from: Option<String>,
+    /// Independent copies of the scenario run at once (seeds as for
+    /// replications), one tokio task each.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub tenants: u32,
     /// Output folder [default: results/<scenario name>-load/].
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -81,7 +99,10 @@ pub struct LoadArgs {
     /// Ignore the scenario's `thresholds = [...]`.
     #[arg(long)]
     pub no_thresholds: bool,
-    /// Search the highest arrival rate the router sustains (steps of --step,
+    /// Do not write sessions.csv.
+    #[arg(long)]
+    pub no_sessions: bool,
+    /// Search the highest arrival rate the driver sustains (steps of --step,
     /// doubling then bisecting); writes find_max.csv.
     #[arg(long)]
     pub find_max: bool,
@@ -104,6 +125,15 @@ fn bad(msg: impl std::fmt::Display) -> i32 {
     EXIT_BAD_INPUT
 }
 
+/// A figure for the terminal: `-` with the reason when undefined.
+fn fig(v: f64, unit: &str, why: &str) -> String {
+    if v.is_finite() {
+        format!("{}{unit}", num(v))
+    } else {
+        format!("- ({why})")
+    }
+}
+
 pub fn execute(a: LoadArgs) -> i32 {
     let mut scn = match super::load_scenario(&a.scenario, &a.set, a.quiet) {
         Ok(s) => s,
@@ -112,11 +142,27 @@ pub fn execute(a: LoadArgs) -> i32 {
     if let Some(s) = a.seed {
         scn.sim.seed = s;
     }
-    let opts = match LoadOptions::new(&scn, a.duration, a.time_scale, a.rate_scale, &a.stages) {
+    let from = match a.from.as_deref().map(|f| parse_from(&scn, f)).transpose() {
+        Ok(f) => f,
+        Err(m) => return bad(format!("--from: {m}")),
+    };
+    let opts = LoadOptions::new(
+        &scn,
+        a.duration,
+        a.time_scale,
+        a.rate_scale,
+        &a.stages,
+        from,
+    );
+    let opts = match opts {
         Ok(o) => LoadOptions {
-            drain: a.drain,
+            tenants: a.tenants,
             ..o
         },
+        Err(m) => return bad(format!("{}: {m}", a.scenario.display())),
+    };
+    let run_scn = match opts.scenario(&scn) {
+        Ok(s) => s,
         Err(m) => return bad(m),
     };
     let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
@@ -139,11 +185,25 @@ pub fn execute(a: LoadArgs) -> i32 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-load", scn.name)));
-    if let Err(e) = prepare_dir(&dir) {
-        return bad(e);
+    let out_dir = match prepare_dir(&dir) {
+        Ok(o) => o,
+        Err(e) => return bad(e),
+    };
+    if !a.quiet {
+        out!(
+            "time scale: {} simulated s per wall s{}",
+            num(opts.time_scale),
+            if opts.scale_chosen {
+                " (chosen for about 1000 arrivals per wall second; set --time-scale to change it)"
+            } else {
+                ""
+            }
+        );
     }
     let show = !a.quiet && stdout_is_terminal();
     if a.find_max {
+        // find-max writes its own folder (and takes the lock itself).
+        drop(out_dir);
         return execute_find_max(&a, &scn, &opts, &dir, show);
     }
 
@@ -152,54 +212,119 @@ pub fn execute(a: LoadArgs) -> i32 {
         b.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
         b
     });
-    let total_s = opts.duration.div_ceil(MICROS_PER_SEC);
+    let total_s = opts
+        .duration
+        .map_or("?".to_string(), |d| d.div_ceil(MICROS_PER_SEC).to_string());
     let mut on_second = |r: &SecondRow| {
         if let Some(b) = &bar {
             b.set_message(format!(
-                "{}/{}s  arrivals {}/s  decisions {}/s  p99 decision {} us  queue {}",
+                "{}/{}s  arrivals {}/s  decisions {}/s  p99 decision {}  queue {}",
                 r.second,
                 total_s,
                 r.arrivals,
                 r.decisions,
-                num(r.decision_p99_us),
+                fig(r.decision_p99_us, " us", "no decisions"),
                 r.queue_len
             ));
             b.tick();
         }
     };
-    let result = run_load(&scn, &opts, &mut on_second);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return bad(e),
+    };
+    let sessions = !a.no_sessions;
+    let mut sinks = Vec::new();
+    let stage = out_dir.path().to_path_buf();
+    for t in 0..opts.tenants {
+        match FileSinks::create(&stage, t, sessions) {
+            Ok(s) => sinks.push(Some(s)),
+            Err(e) => return bad(format!("{}: cannot write output: {e}", dir.display())),
+        }
+    }
+    let sinks = std::sync::Mutex::new(sinks);
+    let make = |t: u32| {
+        sinks.lock().expect("not poisoned")[t as usize]
+            .take()
+            .expect("one each")
+    };
+    let ts = run_tenants(&rt, &run_scn, &opts, make, true, true, &mut on_second);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let res = match result {
-        Ok(r) => r,
-        Err(e) => return bad(e),
-    };
-    let summary = summary(&scn, &res);
+    let mut results = Vec::new();
+    let (mut session_parts, mut interval_parts) = (Vec::new(), Vec::new());
+    let mut ms = Vec::new();
+    for t in ts {
+        match t.sinks.finish() {
+            Ok((s, i)) => {
+                session_parts.extend(s);
+                interval_parts.push(i);
+            }
+            Err(e) => return bad(format!("{}: cannot write output: {e}", dir.display())),
+        }
+        results.push(t.result);
+        ms.push(t.measured);
+    }
+    let ms: Vec<_> = ms.iter().collect();
+    let figures = total_figures(&ms);
+    let summary = summary(&run_scn, &results, &figures);
     let verdicts = verdicts(&summary, &gates);
-    if let Err(e) = write_outputs(&dir, &res, &summary, &verdicts) {
+    let mut rows = Vec::new();
+    for m in &ms {
+        rows.extend(m.seconds.iter().cloned());
+    }
+    let mut extra = vec![("load.csv", load_csv(&rows))];
+    if opts.tenants > 1 {
+        extra.push(("tenants.csv", tenants_csv(&ms)));
+    }
+    let folder = Folder {
+        dir: &stage,
+        sessions,
+        results: &results,
+        session_parts,
+        interval_parts,
+        summary: &summary,
+        verdicts: &verdicts,
+        summary_json: summary_json(&summary, &verdicts, &opts, &ms),
+        extra,
+    };
+    if let Err(e) = write_folder(&run_scn, &folder) {
         return bad(e);
     }
-    if res.interrupted {
+    if let Err(e) = out_dir.commit() {
+        return bad(format!("{}: cannot write output: {e}", dir.display()));
+    }
+    let wall = ms.iter().map(|m| m.wall).max().unwrap_or(0);
+    if ms.iter().any(|m| m.interrupted) {
         eprintln!(
-            "interrupted after {:.1}s: results cover what was measured",
-            res.wall as f64 / 1e6
+            "interrupted after {:.1}s: results cover the simulated time reached",
+            wall as f64 / 1e6
+        );
+    }
+    if ms.iter().any(|m| m.behind) {
+        eprintln!(
+            "the driver fell behind the clock: results cover the simulated time reached; {} arrivals short of the plan",
+            figures.dropped_arrivals
         );
     }
     if !a.quiet {
-        let c = &res.counts;
         let services: Vec<String> = scn.services.iter().map(|s| s.name.clone()).collect();
+        let paced_to = ms.iter().map(|m| m.wall).max().unwrap_or(0) as f64 * opts.time_scale;
         out!(
-            "{}: {:.1}s wall, {} simulated, {} arrivals ({} handled, {} abandoned, {} still queued)",
+            "{}: {:.1}s wall paced ({} simulated), {} tenant(s), {} arrivals paced",
             scn.name,
-            res.wall as f64 / 1e6,
-            format_duration(res.scenario_time / MICROS_PER_SEC * MICROS_PER_SEC),
-            c.offered,
-            c.handled,
-            c.abandoned,
-            c.in_queue_at_stop
+            wall as f64 / 1e6,
+            format_duration((paced_to as Time) / MICROS_PER_SEC * MICROS_PER_SEC),
+            opts.tenants,
+            ms.iter().map(|m| m.total.arrivals).sum::<u64>()
         );
-        out!("{}", res.figures.line());
+        out!("{}", figures.line());
+        if ms.len() > 1 {
+            for m in &ms {
+                out!("  tenant {}: {}", m.tenant, tenant_figures(m).line());
+            }
+        }
         out!("{}", summary.table(&services));
         out!("results in {}", dir.display());
     }
@@ -228,7 +353,11 @@ fn execute_find_max(
     show: bool,
 ) -> i32 {
     let fm = FindMaxOptions {
-        start_rate: opts.plan.rate_at(0.0).max(1.0),
+        start_rate: (crate::load::scenario_rate(scn)
+            * opts.rate_scale
+            * opts.time_scale
+            * opts.tenants as f64)
+            .max(1.0),
         step: a.step,
         max_p99_us: a.max_p99 as f64,
         max_lag_ms: a.max_lag as f64 / 1000.0,
@@ -240,13 +369,17 @@ fn execute_find_max(
     let mut on_step = |r: &crate::load::findmax::StepResult| {
         if show || !a.quiet {
             out!(
-                "step {:>2}: {:>9} arrivals/s -> {:>9} decisions/s, p99 {:>6} us, lag p99 {} ms: {}",
+                "step {:>2}: {:>9} arrivals/s -> {:>9} decisions/s, p99 {}, lag p99 {}: {}",
                 r.step,
                 num(r.rate.round()),
                 num(r.decisions_per_s.round()),
-                num(r.decision_p99_us),
-                num(r.timer_lag_p99_ms),
-                if r.ok { "ok".to_string() } else { format!("FAIL ({})", r.reason) }
+                fig(r.decision_p99_us, " us", "no decisions"),
+                fig(r.timer_lag_p99_ms, " ms", "no events"),
+                if r.ok {
+                    "ok".to_string()
+                } else {
+                    format!("FAIL ({})", r.reason)
+                }
             );
         }
     };

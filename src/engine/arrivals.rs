@@ -32,19 +32,22 @@ impl ArrivalGen {
     }
 
     /// Time of the next arrival after `now`, or None when there is none.
-    /// For traces, also the row index of that arrival.
+    /// For traces, also the row index of that arrival. `scale` (> 0)
+    /// multiplies the source's rate (the load tester's stages); a trace
+    /// ignores it.
     pub fn next(
         &mut self,
         src: &ArrivalSource,
         clock: &Clock,
         now: Time,
         rng: &mut Rng,
+        scale: f64,
     ) -> Option<(Time, usize)> {
         match self {
             ArrivalGen::Never => None,
             ArrivalGen::Constant(exp) => {
                 // At least 1 µs apart, so the clock always advances.
-                Some((now + from_secs_f64(exp.sample(rng)).max(1), 0))
+                Some((now + from_secs_f64(exp.sample(rng) / scale).max(1), 0))
             }
             ArrivalGen::Profile => {
                 let ArrivalPattern::Profile {
@@ -55,7 +58,8 @@ impl ArrivalGen {
                 else {
                     unreachable!("generator matches its pattern")
                 };
-                let mut mass: f64 = Exp1.sample(rng);
+                let draw: f64 = Exp1.sample(rng);
+                let mut mass = draw / scale;
                 let mut t = now;
                 // Each pass consumes one interval of the profile; a full period
                 // holds positive rate, so this ends.
@@ -81,6 +85,42 @@ impl ArrivalGen {
                 rows.get(i).map(|r| (r.at.max(now), i))
             }
         }
+    }
+}
+
+/// The rate of a (non-trace) source at time `t`, arrivals per simulated
+/// second (0 for a trace).
+pub fn rate_at(src: &ArrivalSource, clock: &Clock, t: Time) -> f64 {
+    match &src.pattern {
+        ArrivalPattern::Constant(r) => *r,
+        ArrivalPattern::Profile {
+            interval,
+            rates,
+            period,
+        } => rates[(position(clock, t, *period) / interval) as usize % rates.len()],
+        ArrivalPattern::Trace(_) => 0.0,
+    }
+}
+
+/// The long-run mean rate of a source, arrivals per simulated second (a
+/// profile's mean over its period; a trace's rows over its span).
+pub fn mean_rate(src: &ArrivalSource) -> f64 {
+    match &src.pattern {
+        ArrivalPattern::Constant(r) => *r,
+        ArrivalPattern::Profile {
+            interval,
+            rates,
+            period,
+        } => {
+            let n = (period / interval).max(1) as usize;
+            (0..n).map(|k| rates[k % rates.len()]).sum::<f64>() / n as f64
+        }
+        ArrivalPattern::Trace(rows) => match (rows.first(), rows.last()) {
+            (Some(a), Some(b)) if b.at > a.at => {
+                rows.len() as f64 / ((b.at - a.at) as f64 / MICROS_PER_SEC as f64)
+            }
+            _ => 0.0,
+        },
     }
 }
 
@@ -127,7 +167,7 @@ mod tests {
         let mut per_hour = [0u32; 24];
         let mut t = 0;
         let days = 20;
-        while let Some((next, _)) = gen.next(&src, &clock, t, &mut rng) {
+        while let Some((next, _)) = gen.next(&src, &clock, t, &mut rng, 1.0) {
             if next >= days * DAY {
                 break;
             }

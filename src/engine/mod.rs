@@ -4,6 +4,7 @@
 //! to a `Sinks` implementation.
 
 mod arrivals;
+mod drive;
 pub mod events;
 mod presence;
 pub mod sink;
@@ -24,6 +25,8 @@ use crate::stats::timeweighted::TimeWeighted;
 use crate::stats::{Occupancy, RepResult, Tally, UserRow};
 use crate::workflow::Cursor;
 use arrivals::ArrivalGen;
+pub use arrivals::{mean_rate, rate_at};
+pub use drive::Step;
 use events::{Event, EventQueue};
 use presence::PresenceState;
 use sink::{IntervalRecord, SessionRecord, Sinks};
@@ -94,6 +97,9 @@ struct Source {
     gen: ArrivalGen,
     /// Trace row of the pending arrival.
     row: usize,
+    /// Time of the pending arrival (NEVER: none). An `Arrival` event at
+    /// another time is stale: the load tester redrew it (`set_rate_scale`).
+    pending: Time,
 }
 
 pub struct Sim<'s, S: Sinks> {
@@ -126,6 +132,8 @@ pub struct Sim<'s, S: Sinks> {
     /// Users that are members of each service (for per-service occupancy).
     members: Vec<Vec<UserId>>,
     n_events: u64,
+    /// Multiplies every arrival rate (1 in `run`; the load tester's stages).
+    rate_scale: f64,
     sinks: S,
 }
 
@@ -154,6 +162,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                     rng: stream(seed, rep, StreamKind::Arrivals, i as u32),
                     gen: ArrivalGen::new(s),
                     row: 0,
+                    pending: NEVER,
                 })
                 .collect(),
             user_rngs: (0..n_users)
@@ -196,44 +205,18 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 })
                 .collect(),
             n_events: 0,
+            rate_scale: 1.0,
             sinks,
         }
     }
 
     /// Runs the replication to the end: arrivals stop at the end of the
     /// measured window, then the tasks still in the system drain.
+    /// (The load tester drives the same steps on a real-time clock: drive.rs.)
     pub fn run(mut self) -> (RepResult, S) {
-        for u in 0..self.scn.users.len() as UserId {
-            self.init_user(u);
-        }
-        self.drain_actions();
-        // First in line at the measured start, so arrivals at that very
-        // moment count in the first interval.
-        self.events.schedule(self.window.lo, Event::IntervalEnd);
-        for i in 0..self.sources.len() {
-            self.schedule_arrival(i as u32);
-        }
-        for (i, r) in self.scn.revisions.iter().enumerate() {
-            self.events.schedule(r.at, Event::Revision(i as u32));
-        }
-        let hard_stop = self.window.hi.saturating_add(DRAIN_LIMIT);
-        while let Some((t, ev)) = self.events.pop() {
-            if t > self.window.hi && self.live_tasks == 0 {
-                break; // drained: what is left are presence timers
-            }
-            if t > hard_stop {
-                break;
-            }
-            self.now = t;
-            self.n_events += 1;
-            self.on_event(ev);
-            self.drain_actions();
-            self.note_levels();
-        }
-        self.now = self.now.max(self.window.hi);
-        self.close_leftovers();
-        let result = self.finish();
-        (result, self.sinks)
+        self.begin();
+        while self.step().is_some() {}
+        self.end()
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -321,10 +304,19 @@ impl<'s, S: Sinks> Sim<'s, S> {
 
     fn schedule_arrival(&mut self, src: u32) {
         let s = &mut self.sources[src as usize];
+        s.pending = NEVER;
         let spec = &self.scn.sources[src as usize];
-        if let Some((t, row)) = s.gen.next(spec, &self.scn.clock, self.now, &mut s.rng) {
+        let scale = self.rate_scale;
+        if scale <= 0.0 && !matches!(s.gen, ArrivalGen::Trace { .. }) {
+            return; // a stage at rate 0: `set_rate_scale` restarts it
+        }
+        if let Some((t, row)) = s
+            .gen
+            .next(spec, &self.scn.clock, self.now, &mut s.rng, scale)
+        {
             if t < self.window.hi {
                 s.row = row;
+                s.pending = t;
                 self.events.schedule(t, Event::Arrival(src));
             }
         }

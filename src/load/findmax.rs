@@ -1,21 +1,19 @@
-//! `--find-max`: the highest arrival rate the live router sustains.
+//! `--find-max`: the highest arrival rate the paced simulation sustains.
 //!
-//! Each step is a fresh live test at a constant rate for a short fixed wall
+//! Each step is a fresh live test (every tenant from the scenario's start,
+//! nothing written) at a constant rate per tenant for a short fixed wall
 //! time. The rate doubles while steps pass, halves while they fail, then
 //! bisects between the best pass and the lowest failure until they are within
 //! `precision`. A step passes when the p99 decision latency and the p99 timer
-//! lateness are within their limits and arrivals kept up: none dropped, none
-//! left unhandled at the end, at most 1 % later than `late_after`. A failed
+//! lateness are within their limits and arrivals kept up: no shortfall
+//! against the plan, at most 1 % later than `late_after`. A failed
 //! step is run once more and fails only if the repeat fails too: saturation
 //! is reproducible, while a burst of another process's load on a shared
 //! machine is not (both runs are rows of find_max.csv).
 
-use std::sync::Arc;
-
-use tokio::sync::mpsc;
-
-use super::plan::RatePlan;
-use super::{live, runtime, LoadError, LoadOptions, Shared};
+use super::stages::Ramp;
+use super::{run_tenants, runtime, total_figures, LoadError, LoadOptions};
+use crate::engine::sink::NullSinks;
 use crate::model::time::MICROS_PER_SEC;
 use crate::model::{Scenario, Time};
 use crate::report::fmt::num;
@@ -40,7 +38,7 @@ pub struct FindMaxOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepResult {
     pub step: u32,
-    /// Planned arrivals per wall second.
+    /// Planned arrivals per wall second (all tenants).
     pub rate: f64,
     /// Arrivals handled per wall second.
     pub arrivals_per_s: f64,
@@ -49,8 +47,8 @@ pub struct StepResult {
     pub decision_p99_us: f64,
     pub timer_lag_p99_ms: f64,
     pub late: u64,
+    /// Arrivals short of the plan.
     pub dropped: u64,
-    pub unprocessed: u64,
     pub ok: bool,
     /// Why the step failed; empty when it passed.
     pub reason: String,
@@ -70,14 +68,14 @@ impl FindMax {
     }
 }
 
-pub const FIND_MAX_HEADER: &str = "step,rate_per_s,arrivals_per_s,decisions_per_s,decision_p50_us,decision_p99_us,timer_lag_p99_ms,late,dropped,unprocessed,ok,reason\n";
+pub const FIND_MAX_HEADER: &str = "step,rate_per_s,arrivals_per_s,decisions_per_s,decision_p50_us,decision_p99_us,timer_lag_p99_ms,late,dropped,ok,reason\n";
 
 /// find_max.csv: one row per step.
 pub fn find_max_csv(fm: &FindMax) -> String {
     let mut s = String::from(FIND_MAX_HEADER);
     for r in &fm.steps {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             r.step,
             num(r.rate.round()),
             num(r.arrivals_per_s.round()),
@@ -87,7 +85,6 @@ pub fn find_max_csv(fm: &FindMax) -> String {
             num(r.timer_lag_p99_ms),
             r.late,
             r.dropped,
-            r.unprocessed,
             r.ok,
             r.reason
         ));
@@ -114,10 +111,7 @@ fn judge(fm: &FindMaxOptions, r: &mut StepResult, handled: u64) {
         ));
     }
     if r.dropped > 0 {
-        why.push(format!("{} arrivals dropped", r.dropped));
-    }
-    if r.unprocessed > 0 {
-        why.push(format!("{} arrivals not handled in time", r.unprocessed));
+        why.push(format!("{} arrivals short of the plan", r.dropped));
     }
     if r.late as f64 > fm.max_late_share * handled.max(1) as f64 {
         why.push(format!("{} late arrivals", r.late));
@@ -135,102 +129,88 @@ pub fn find_max(
     on_step: &mut dyn FnMut(&StepResult),
 ) -> Result<FindMax, LoadError> {
     let rt = runtime()?;
-    let scn = Arc::new(scn.clone());
-    rt.block_on(async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut out = FindMax {
-            steps: Vec::new(),
-            best: None,
-            interrupted: false,
-        };
-        let (mut pass, mut fail): (Option<f64>, Option<f64>) = (None, None);
-        let mut rate = fm.start_rate;
-        for step in 1..=fm.max_steps {
-            let mut r = None;
-            for _ in 0..=fm.retries {
-                let Some(attempt) = run_step(&scn, base, fm, step, rate, &mut ctrl_c).await else {
-                    out.interrupted = true;
-                    break;
-                };
-                on_step(&attempt);
-                let ok = attempt.ok;
-                out.steps.push(attempt);
-                r = Some(out.steps.len() - 1);
-                if ok {
-                    break;
-                }
-            }
-            if out.interrupted {
+    let mut out = FindMax {
+        steps: Vec::new(),
+        best: None,
+        interrupted: false,
+    };
+    let (mut pass, mut fail): (Option<f64>, Option<f64>) = (None, None);
+    let mut rate = fm.start_rate;
+    for step in 1..=fm.max_steps {
+        let mut r = None;
+        for _ in 0..=fm.retries {
+            let Some(attempt) = run_step(&rt, scn, base, fm, step, rate) else {
+                out.interrupted = true;
+                break;
+            };
+            on_step(&attempt);
+            let ok = attempt.ok;
+            out.steps.push(attempt);
+            r = Some(out.steps.len() - 1);
+            if ok {
                 break;
             }
-            let i = r.expect("at least one attempt");
-            let ok = out.steps[i].ok;
-
-            if ok {
-                if pass.is_none_or(|p| rate > p) {
-                    pass = Some(rate);
-                    out.best = Some(i);
-                }
-            } else if fail.is_none_or(|f| rate < f) {
-                fail = Some(rate);
-            }
-            rate = match (pass, fail) {
-                (Some(p), None) => p * 2.0,
-                (None, Some(f)) => f / 2.0,
-                (Some(p), Some(f)) if (f - p) / p > fm.precision => (p + f) / 2.0,
-                _ => break,
-            };
         }
-        Ok(out)
-    })
+        if out.interrupted {
+            break;
+        }
+        let i = r.expect("at least one attempt");
+        if out.steps[i].ok {
+            if pass.is_none_or(|p| rate > p) {
+                pass = Some(rate);
+                out.best = Some(i);
+            }
+        } else if fail.is_none_or(|f| rate < f) {
+            fail = Some(rate);
+        }
+        rate = match (pass, fail) {
+            (Some(p), None) => p * 2.0,
+            (None, Some(f)) => f / 2.0,
+            (Some(p), Some(f)) if (f - p) / p > fm.precision => (p + f) / 2.0,
+            _ => break,
+        };
+    }
+    Ok(out)
 }
 
-/// One live test at `rate`; None when Ctrl-C interrupted it.
-async fn run_step(
-    scn: &Arc<Scenario>,
+/// One live test at `rate` arrivals per wall second (shared by the
+/// tenants); None when Ctrl-C interrupted it.
+fn run_step(
+    rt: &tokio::runtime::Runtime,
+    scn: &Scenario,
     base: &LoadOptions,
     fm: &FindMaxOptions,
     step: u32,
     rate: f64,
-    ctrl_c: &mut std::pin::Pin<&mut impl std::future::Future<Output = std::io::Result<()>>>,
 ) -> Option<StepResult> {
     let opts = LoadOptions {
-        duration: fm.step,
-        plan: RatePlan::constant(rate),
-        drain: 0,
+        duration: Some(fm.step),
+        ramp: Some(Ramp::constant(rate / base.tenants as f64)),
         ..base.clone()
     };
-    let shared = Arc::new(Shared::default());
-    // Per-second rows are not needed here; the channel is dropped.
-    let (ptx, _) = mpsc::unbounded_channel();
-    let run = live(scn.clone(), &opts, shared.clone(), ptx);
-    tokio::pin!(run);
-    let res = tokio::select! {
-        r = &mut run => r,
-        _ = ctrl_c.as_mut() => {
-            shared.request_stop();
-            run.await;
-            return None;
-        }
-    };
-    let secs = res.wall.max(1) as f64 / MICROS_PER_SEC as f64;
-    let handled = res.counts.offered;
+    let scn = opts.scenario(scn).expect("the base options were checked");
+    let ts = run_tenants(rt, &scn, &opts, |_| NullSinks, false, true, &mut |_| {});
+    let ms: Vec<_> = ts.iter().map(|t| &t.measured).collect();
+    if ms.iter().any(|m| m.interrupted) {
+        return None;
+    }
+    let f = total_figures(&ms);
+    let wall = ms.iter().map(|m| m.wall).max().unwrap_or(0).max(1);
+    let arrivals: u64 = ms.iter().map(|m| m.total.arrivals).sum();
     let mut r = StepResult {
         step,
         rate,
-        arrivals_per_s: handled as f64 / secs,
-        decisions_per_s: res.figures.decisions_per_s,
-        decision_p50_us: res.figures.decision_p50_us,
-        decision_p99_us: res.figures.decision_p99_us,
-        timer_lag_p99_ms: res.figures.timer_lag_p99_ms,
-        late: res.counts.late_arrivals,
-        dropped: res.counts.dropped,
-        unprocessed: res.counts.unprocessed,
+        arrivals_per_s: arrivals as f64 / (wall as f64 / MICROS_PER_SEC as f64),
+        decisions_per_s: f.decisions_per_s,
+        decision_p50_us: f.decision_p50_us,
+        decision_p99_us: f.decision_p99_us,
+        timer_lag_p99_ms: f.timer_lag_p99_ms,
+        late: f.late_arrivals as u64,
+        dropped: f.dropped_arrivals as u64,
         ok: false,
         reason: String::new(),
     };
-    judge(fm, &mut r, handled);
+    judge(fm, &mut r, arrivals);
     Some(r)
 }
 
@@ -249,7 +229,6 @@ mod tests {
             timer_lag_p99_ms: 0.01,
             late: 0,
             dropped: 0,
-            unprocessed: 0,
             ok: false,
             reason: String::new(),
         }
@@ -276,7 +255,7 @@ mod tests {
         judge(&fm, &mut slow, 1000);
         assert!(!slow.ok);
         assert!(slow.reason.contains("decision p99 1500us > 1000us"));
-        assert!(slow.reason.contains("3 arrivals dropped"));
+        assert!(slow.reason.contains("3 arrivals short of the plan"));
         assert!(slow.reason.contains("11 late arrivals"));
         // Undefined latency (no decisions at all) is not a pass.
         let mut none = step(f64::NAN);
@@ -292,6 +271,6 @@ mod tests {
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("1,1000,1000,2000,5,900,0.01,0,0,0,true,"));
+            .starts_with("1,1000,1000,2000,5,900,0.01,0,0,true,"));
     }
 }

@@ -1,8 +1,9 @@
 //! What a load test measures, per wall second and in total, and how it is
-//! written: `load.csv`, and the load rows appended to the run-format summary.
+//! written: `load.csv`, and the load rows appended to the run's summary.
 
 use hdrhistogram::Histogram;
 
+use crate::model::time::{Time, MICROS_PER_SEC};
 use crate::report::fmt::{num, push_f64, push_u64};
 use crate::stats::{record, wait_histogram};
 
@@ -24,9 +25,11 @@ fn quantile(h: &Histogram<u64>, q: f64) -> f64 {
 pub struct Window {
     pub arrivals: u64,
     pub decisions: u64,
-    pub offers: u64,
-    pub accepted: u64,
-    pub abandoned: u64,
+    /// Decisions that made an offer / that found no match (no free
+    /// eligible user for a task, or no waiting task for a freed user).
+    pub offered: u64,
+    pub idle: u64,
+    pub late: u64,
     pub events: u64,
     /// Scheduled time of a distributing event -> router done, wall µs.
     pub decision: Histogram<u64>,
@@ -39,9 +42,9 @@ impl Default for Window {
         Window {
             arrivals: 0,
             decisions: 0,
-            offers: 0,
-            accepted: 0,
-            abandoned: 0,
+            offered: 0,
+            idle: 0,
+            late: 0,
             events: 0,
             decision: latency_histogram(),
             lag: latency_histogram(),
@@ -51,8 +54,10 @@ impl Default for Window {
 
 impl Window {
     #[inline]
-    pub fn decision(&mut self, us: u64) {
+    pub fn decision(&mut self, us: u64, offer: bool) {
         self.decisions += 1;
+        self.offered += u64::from(offer);
+        self.idle += u64::from(!offer);
         record(&mut self.decision, us);
     }
 
@@ -65,9 +70,9 @@ impl Window {
     pub fn merge(&mut self, o: &Window) {
         self.arrivals += o.arrivals;
         self.decisions += o.decisions;
-        self.offers += o.offers;
-        self.accepted += o.accepted;
-        self.abandoned += o.abandoned;
+        self.offered += o.offered;
+        self.idle += o.idle;
+        self.late += o.late;
         self.events += o.events;
         self.decision
             .add(&o.decision)
@@ -81,9 +86,9 @@ impl Window {
     pub fn reset(&mut self) {
         self.arrivals = 0;
         self.decisions = 0;
-        self.offers = 0;
-        self.accepted = 0;
-        self.abandoned = 0;
+        self.offered = 0;
+        self.idle = 0;
+        self.late = 0;
         self.events = 0;
         self.decision.reset();
         self.lag.reset();
@@ -109,13 +114,15 @@ impl Window {
 /// One row of load.csv: a wall second of the test.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecondRow {
+    /// The tenant (0-based; the replication whose seed it runs).
+    pub tenant: u32,
     /// 1-based: the row covers wall time [second - 1, second).
     pub second: u64,
     pub arrivals: u64,
+    pub events: u64,
     pub decisions: u64,
-    pub offers: u64,
-    pub accepted: u64,
-    pub abandoned: u64,
+    pub offered: u64,
+    pub idle: u64,
     /// Tasks in queue (waiting or ringing) at the end of the second.
     pub queue_len: u32,
     pub decision_p50_us: f64,
@@ -124,14 +131,15 @@ pub struct SecondRow {
 }
 
 impl SecondRow {
-    pub fn of(second: u64, w: &Window, queue_len: u32) -> SecondRow {
+    pub fn of(tenant: u32, second: u64, w: &Window, queue_len: u32) -> SecondRow {
         SecondRow {
+            tenant,
             second,
             arrivals: w.arrivals,
+            events: w.events,
             decisions: w.decisions,
-            offers: w.offers,
-            accepted: w.accepted,
-            abandoned: w.abandoned,
+            offered: w.offered,
+            idle: w.idle,
             queue_len,
             decision_p50_us: w.decision_us(0.5),
             decision_p99_us: w.decision_us(0.99),
@@ -140,7 +148,7 @@ impl SecondRow {
     }
 }
 
-pub const LOAD_HEADER: &str = "second,arrivals,decisions,offers,accepted,abandoned,queue_len,decision_p50_us,decision_p99_us,timer_lag_p99_ms\n";
+pub const LOAD_HEADER: &str = "tenant,second,arrivals,events,decisions,decisions_offered,decisions_idle,queue_len,decision_p50_us,decision_p99_us,timer_lag_p99_ms\n";
 
 /// load.csv: one row per wall second; undefined percentiles (no events) are empty.
 pub fn load_csv(rows: &[SecondRow]) -> Vec<u8> {
@@ -148,12 +156,13 @@ pub fn load_csv(rows: &[SecondRow]) -> Vec<u8> {
     out.extend_from_slice(LOAD_HEADER.as_bytes());
     for r in rows {
         for v in [
+            r.tenant as u64,
             r.second,
             r.arrivals,
+            r.events,
             r.decisions,
-            r.offers,
-            r.accepted,
-            r.abandoned,
+            r.offered,
+            r.idle,
             r.queue_len as u64,
         ] {
             push_u64(&mut out, v);
@@ -182,6 +191,8 @@ pub struct LoadFigures {
     pub late_arrivals: f64,
     pub dropped_arrivals: f64,
     pub in_queue_at_stop: f64,
+    pub decisions_offered: f64,
+    pub decisions_idle: f64,
 }
 
 impl LoadFigures {
@@ -196,18 +207,55 @@ impl LoadFigures {
             self.late_arrivals,
             self.dropped_arrivals,
             self.in_queue_at_stop,
+            self.decisions_offered,
+            self.decisions_idle,
         ]
     }
 
-    /// A one-line human summary.
+    /// The figures of a measured window over `wall` µs.
+    pub fn of(w: &Window, wall: Time, shortfall: u64, queue: u32) -> LoadFigures {
+        let secs = wall.max(1) as f64 / MICROS_PER_SEC as f64;
+        LoadFigures {
+            decisions_per_s: w.decisions as f64 / secs,
+            decision_p50_us: w.decision_us(0.5),
+            decision_p99_us: w.decision_us(0.99),
+            decision_max_us: w.decision_max_us(),
+            timer_lag_p99_ms: w.lag_ms(0.99),
+            events_per_s: w.events as f64 / secs,
+            late_arrivals: w.late as f64,
+            dropped_arrivals: shortfall as f64,
+            in_queue_at_stop: queue as f64,
+            decisions_offered: w.offered as f64,
+            decisions_idle: w.idle as f64,
+        }
+    }
+
+    /// A one-line human summary; an undefined figure is `-` with the reason.
     pub fn line(&self) -> String {
+        let none = "- (no decisions were paced)";
+        let us = |v: f64| {
+            if v.is_nan() {
+                none.to_string()
+            } else {
+                format!("{} us", num(v))
+            }
+        };
+        let lag = if self.timer_lag_p99_ms.is_nan() {
+            "- (no events were paced)".to_string()
+        } else {
+            format!(
+                "{} ms",
+                num((self.timer_lag_p99_ms * 1000.0).round() / 1000.0)
+            )
+        };
         format!(
-            "decisions {}/s, decision latency p50 {} us p99 {} us max {} us, timer lag p99 {} ms, {} late and {} dropped arrivals",
+            "decisions {}/s ({} with an offer, {} found no match), decision latency p50 {} p99 {} max {}, timer lag p99 {lag}, {} late arrivals, {} arrivals short of the plan",
             num(self.decisions_per_s.round()),
-            num(self.decision_p50_us),
-            num(self.decision_p99_us),
-            num(self.decision_max_us),
-            num((self.timer_lag_p99_ms * 1000.0).round() / 1000.0),
+            self.decisions_offered,
+            self.decisions_idle,
+            us(self.decision_p50_us),
+            us(self.decision_p99_us),
+            us(self.decision_max_us),
             self.late_arrivals,
             self.dropped_arrivals
         )
@@ -222,7 +270,7 @@ mod tests {
     fn windows_merge_reset_and_write() {
         let mut w = Window::default();
         for us in 1..=100 {
-            w.decision(us);
+            w.decision(us, us % 2 == 0);
         }
         w.lag(2_000);
         w.arrivals = 7;
@@ -236,14 +284,15 @@ mod tests {
         assert_eq!(w.decisions, 0);
         assert!(w.decision_us(0.5).is_nan());
         assert_eq!(total.decisions, 100);
+        assert_eq!((total.offered, total.idle), (50, 50));
         let csv = load_csv(&[
-            SecondRow::of(1, &total, 3),
-            SecondRow::of(2, &Window::default(), 0),
+            SecondRow::of(0, 1, &total, 3),
+            SecondRow::of(0, 2, &Window::default(), 0),
         ]);
         let text = String::from_utf8(csv).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], LOAD_HEADER.trim_end());
-        assert_eq!(lines[1], "1,7,100,0,0,0,3,50,99,2.000");
-        assert_eq!(lines[2], "2,0,0,0,0,0,0,,,");
+        assert_eq!(lines[1], "0,1,7,1,100,50,50,3,50,99,2.000");
+        assert_eq!(lines[2], "0,2,0,0,0,0,0,0,,,");
     }
 }

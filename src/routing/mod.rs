@@ -144,6 +144,10 @@ pub struct Router {
     preferred: Vec<Vec<UserId>>,
     next_seq: u64,
     actions: Vec<Action>,
+    /// Distribution decisions taken (a waiting task or a freed user looked
+    /// for its match) and offers made, for the load tester's figures.
+    decisions: u64,
+    offers: u64,
 }
 
 impl Router {
@@ -173,6 +177,8 @@ impl Router {
             preferred: scn.preferred.clone(),
             next_seq: 0,
             actions: Vec::with_capacity(16),
+            decisions: 0,
+            offers: 0,
         };
         for u in 0..r.users.len() as UserId {
             r.refresh_user(u);
@@ -185,6 +191,11 @@ impl Router {
     pub fn take_actions(&mut self, out: &mut Vec<Action>) {
         out.clear();
         std::mem::swap(out, &mut self.actions);
+    }
+
+    /// (decisions taken, offers made) so far: see `Router::decisions`.
+    pub fn counters(&self) -> (u64, u64) {
+        (self.decisions, self.offers)
     }
 
     pub fn task_state(&self, slot: u32) -> TaskState {
@@ -604,6 +615,7 @@ impl Router {
     }
 
     fn offer(&mut self, slot: u32, users: &[UserId]) {
+        self.offers += 1;
         let t = &mut self.tasks[slot as usize];
         t.state = TaskState::Ringing;
         t.round = t.round.wrapping_add(1);
@@ -636,6 +648,7 @@ impl Router {
         if t.state != TaskState::Waiting || t.held {
             return;
         }
+        self.decisions += 1;
         let (service, preferred) = (t.service, t.preferred);
         let width = match t.kind {
             DistributionType::Direct => 1,
@@ -673,6 +686,7 @@ impl Router {
     /// round robin, NothingElse only when nothing else waits; across services
     /// the highest priority, then the longest waiting.
     fn dispatch_user(&mut self, user: UserId) {
+        let mut decided = false;
         let n = self.users[user as usize].memberships.len();
         let mut best: Option<(Priority, Time, u64, ServiceId, u8)> = None;
         for m in 0..n {
@@ -681,6 +695,11 @@ impl Router {
             let (s, min_level) = (ms.service, ms.min_level);
             if !u.eligible(m, &self.services[s as usize]) {
                 continue;
+            }
+            if !decided {
+                // A user free for one of its services: one decision.
+                decided = true;
+                self.decisions += 1;
             }
             // With one candidate service the pick is final: no need to peek.
             let commit = n == 1;

@@ -49,7 +49,7 @@ pub fn metric_index(name: &str) -> Option<usize> {
 /// Tenant-wide figures only `routesim load` measures (summary rows of service
 /// `*` after the contract's metrics). In thresholds they take the indices
 /// `N_METRICS..`, so `METRICS[i]` stays valid for every `run` threshold.
-pub const LOAD_METRICS: [&str; 9] = [
+pub const LOAD_METRICS: [&str; 11] = [
     "decisions_per_s",
     "decision_p50_us",
     "decision_p99_us",
@@ -59,6 +59,8 @@ pub const LOAD_METRICS: [&str; 9] = [
     "late_arrivals",
     "dropped_arrivals",
     "in_queue_at_stop",
+    "decisions_offered",
+    "decisions_idle",
 ];
 
 /// Index of a contract or load metric by name (load metrics after `N_METRICS`).
