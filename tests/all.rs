@@ -1,0 +1,54 @@
+//! All integration tests in one test binary.
+//!
+//! Each `tests/*.rs` file is also a test target of its own (`cargo test --release --test engine`
+//! runs one file), but `cargo test` builds only this binary: linking one optimised binary instead
+//! of one per file is what keeps the README's test command within a few minutes. Cargo.toml marks
+//! the per-file targets `test = false`. A new file must be listed here and there;
+//! `every_test_file_is_included` fails until it is.
+
+#[path = "cli_errors.rs"]
+mod cli_errors;
+#[path = "distribution.rs"]
+mod distribution;
+#[path = "engine.rs"]
+mod engine;
+#[path = "load.rs"]
+mod load;
+#[path = "planner_report.rs"]
+mod planner_report;
+#[path = "properties.rs"]
+mod properties;
+#[path = "sweep_shards.rs"]
+mod sweep_shards;
+#[path = "sweep_staff.rs"]
+mod sweep_staff;
+#[path = "validation.rs"]
+mod validation;
+#[path = "workflows.rs"]
+mod workflows;
+
+/// A test file left out of this list would silently stop running under `cargo test`.
+#[test]
+fn every_test_file_is_included() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let this = include_str!("all.rs");
+    let manifest = include_str!("../Cargo.toml");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".rs") || name == "all.rs" {
+            continue;
+        }
+        let stem = name.trim_end_matches(".rs");
+        let listed = this.contains(&format!("#[path = \"{name}\"]\nmod {stem};"));
+        let target = format!("name = \"{stem}\"\npath = \"tests/{name}\"\ntest = false");
+        if !listed || !manifest.contains(&target) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tests/{missing:?} must be listed in tests/all.rs (`#[path = \"F.rs\"] mod F;`) and in \
+         Cargo.toml as a [[test]] with `test = false`"
+    );
+}
