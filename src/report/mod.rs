@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod html;
 pub mod merge;
 pub mod results;
+pub mod session_stats;
 pub mod streams;
 pub mod summary;
 pub mod svg;
