@@ -5,6 +5,8 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -16,23 +18,29 @@ use crate::report::atomic::{commit_all, stage};
 use crate::report::html::write_run_report;
 use crate::report::outdir::OutDir;
 use crate::report::per_interval::IntervalFigures;
+use crate::report::session_stats::SessionStats;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
 use crate::scenario::limits::MAX_SHARDS;
 use crate::stats::RepResult;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Worker threads for replications; `None` = all cores.
     pub threads: Option<usize>,
     pub sessions: bool,
+    /// Write sessions.csv.zst (zstd-compressed) instead of sessions.csv.
+    pub sessions_zstd: bool,
     pub thresholds: Vec<Threshold>,
     /// `(i, n)`: run only the replications `r` with `r % n == i`. Seeds
     /// depend on the global index only, so `merge` of all shards equals the
     /// unsharded run.
     pub shard: Option<(u32, u32)>,
+    /// Counts reporting intervals simulated, over all replications, as they
+    /// end (for a progress display; one atomic add per interval, none per event).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// Parses `--shard I/N` (0-based `I`): `0/2` and `1/2` split a run in two.
@@ -114,8 +122,18 @@ fn out_err(path: &Path) -> impl Fn(io::Error) -> RunError + '_ {
     }
 }
 
-/// A replication's result and its part files (sessions, intervals).
-type RepOutcome = Result<(RepResult, Option<PathBuf>, PathBuf, IntervalFigures), RunError>;
+/// A replication's result, its part files (sessions, intervals), its
+/// sessions' tally for report.html and its per-interval figures.
+type RepOutcome = Result<
+    (
+        RepResult,
+        Option<PathBuf>,
+        PathBuf,
+        Option<SessionStats>,
+        IntervalFigures,
+    ),
+    RunError,
+>;
 
 /// Runs one replication without writing anything (benchmarks, tests).
 pub fn run_replication_quiet(scn: &Scenario, rep: u32) -> RepResult {
@@ -142,23 +160,37 @@ pub fn run(
             .par_iter()
             .copied()
             .map(|r| {
-                let sinks = FileSinks::create(dir, r, opts.sessions).map_err(out_err(dir))?;
+                let sinks = FileSinks::create(
+                    dir,
+                    r,
+                    opts.sessions,
+                    opts.sessions_zstd,
+                    opts.progress.clone(),
+                )
+                .map_err(out_err(dir))?;
                 let sinks = Tee(sinks, IntervalFigures::new(scn));
                 let (res, Tee(sinks, figs)) = Sim::new(scn, r, sinks).run();
-                let (s, i) = sinks.finish().map_err(out_err(dir))?;
+                let (s, i, stats) = sinks.finish().map_err(out_err(dir))?;
                 on_done();
-                Ok((res, s, i, figs))
+                Ok((res, s, i, stats, figs))
             })
             .collect()
     });
     let mut results = Vec::with_capacity(indices.len());
     let mut session_parts = Vec::new();
     let mut interval_parts = Vec::new();
+    let mut session_stats: Option<SessionStats> = None;
     let mut first_err = None;
     let mut figures = Vec::with_capacity(indices.len());
     for o in outcomes {
         match o {
-            Ok((res, s, i, f)) => {
+            Ok((res, s, i, stats, f)) => {
+                if let Some(st) = stats {
+                    match session_stats.as_mut() {
+                        Some(all) => all.merge(&st),
+                        None => session_stats = Some(st),
+                    }
+                }
                 results.push(res);
                 figures.push(f);
                 session_parts.extend(s);
@@ -186,6 +218,8 @@ pub fn run(
         &Folder {
             dir,
             sessions: opts.sessions,
+            sessions_zstd: opts.sessions_zstd,
+            session_stats: session_stats.as_ref(),
             results: &results,
             session_parts,
             interval_parts,
@@ -212,6 +246,10 @@ pub fn run(
 pub struct Folder<'a> {
     pub dir: &'a Path,
     pub sessions: bool,
+    /// sessions.csv.zst instead of sessions.csv.
+    pub sessions_zstd: bool,
+    /// What report.html needs of the sessions, tallied while writing them.
+    pub session_stats: Option<&'a SessionStats>,
     pub results: &'a [RepResult],
     /// The replications' part files (`FileSinks::finish`), joined and removed.
     pub session_parts: Vec<PathBuf>,
@@ -229,7 +267,12 @@ pub fn write_folder(scn: &Scenario, f: &Folder) -> Result<Vec<PathBuf>, RunError
     let (session_parts, interval_parts) = (&f.session_parts, &f.interval_parts);
     // Stage every file, then rename them all: a failure while writing
     // leaves no new file behind.
-    let sessions_path = dir.join("sessions.csv");
+    let (sessions_name, stale_name) = if f.sessions_zstd {
+        ("sessions.csv.zst", "sessions.csv")
+    } else {
+        ("sessions.csv", "sessions.csv.zst")
+    };
+    let sessions_path = dir.join(sessions_name);
     let intervals_path = dir.join("intervals.csv");
     let mut staged = Vec::new();
     let parts: Vec<PathBuf> = session_parts
@@ -240,12 +283,17 @@ pub fn write_folder(scn: &Scenario, f: &Folder) -> Result<Vec<PathBuf>, RunError
     let staging = (|| -> Result<(), RunError> {
         if f.sessions {
             staged.push(
-                assemble(&sessions_path, SESSIONS_HEADER, session_parts)
-                    .map_err(out_err(&sessions_path))?,
+                assemble(
+                    &sessions_path,
+                    SESSIONS_HEADER,
+                    session_parts,
+                    f.sessions_zstd,
+                )
+                .map_err(out_err(&sessions_path))?,
             );
         }
         staged.push(
-            assemble(&intervals_path, INTERVALS_HEADER, interval_parts)
+            assemble(&intervals_path, INTERVALS_HEADER, interval_parts, false)
                 .map_err(out_err(&intervals_path))?,
         );
         for (name, body) in [
@@ -271,12 +319,21 @@ pub fn write_folder(scn: &Scenario, f: &Folder) -> Result<Vec<PathBuf>, RunError
     staging?;
     let mut files =
         commit_all(staged).map_err(|(path, source)| RunError::Output { path, source })?;
-    if !f.sessions && sessions_path.exists() {
-        // A sessions.csv of an earlier run would not match this one.
-        std::fs::remove_file(&sessions_path).map_err(out_err(&sessions_path))?;
+    // Sessions files of an earlier run would not match this one.
+    let mut stale = vec![dir.join(stale_name)];
+    if !f.sessions {
+        stale.push(sessions_path.clone());
     }
-    // Last: the page is built from the files just written.
+    for p in stale.iter().filter(|p| p.exists()) {
+        std::fs::remove_file(p).map_err(out_err(p))?;
+    }
+    for p in stale.iter().filter(|p| p.exists()) {
+        std::fs::remove_file(p).map_err(out_err(p))?;
+    }
+    // Last: the page is built from the files just written, and the
+    // sessions' tally (sessions.csv is not read back).
     let report = dir.join("report.html");
-    files.push(write_run_report(dir, summary, verdicts).map_err(out_err(&report))?);
+    files
+        .push(write_run_report(dir, summary, verdicts, f.session_stats).map_err(out_err(&report))?);
     Ok(files)
 }

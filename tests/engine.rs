@@ -103,8 +103,7 @@ fn run_files(text: &str, threads: usize, dir: &std::path::Path) -> Vec<(String, 
         out_dir: dir.to_path_buf(),
         threads: Some(threads),
         sessions: true,
-        thresholds: vec![],
-        shard: None,
+        ..Default::default()
     };
     run(&scn, &opts, &|| {}).unwrap();
     let mut files: Vec<_> = std::fs::read_dir(dir)

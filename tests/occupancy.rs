@@ -84,6 +84,8 @@ fn occupancy_stays_within_0_and_1_when_shifts_end_with_chats_open() {
         sessions: false,
         thresholds: vec![],
         shard: None,
+        sessions_zstd: false,
+        progress: None,
     };
     run(&scn, &opts, &|| {}).unwrap();
     let ratio = |v: &str| -> Option<f64> { v.parse::<f64>().ok().filter(|x| x.is_finite()) };

@@ -696,6 +696,8 @@ fn soak_one(seed: u64) -> Result<(), String> {
         sessions: true,
         thresholds: Vec::new(),
         shard: None,
+        sessions_zstd: false,
+        progress: None,
     };
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

@@ -15,6 +15,7 @@ use crate::model::time::{format_duration, Time, MICROS_PER_SEC};
 use crate::out;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::num;
+use crate::report::session_stats::SessionStats;
 use crate::report::streams::FileSinks;
 use crate::report::thresholds;
 use crate::run::{write_folder, Folder};
@@ -237,7 +238,7 @@ pub fn execute(a: LoadArgs) -> i32 {
     let mut sinks = Vec::new();
     let stage = out_dir.path().to_path_buf();
     for t in 0..opts.tenants {
-        match FileSinks::create(&stage, t, sessions) {
+        match FileSinks::create(&stage, t, sessions, false, None) {
             Ok(s) => sinks.push(Some(s)),
             Err(e) => return bad(format!("{}: cannot write output: {e}", dir.display())),
         }
@@ -255,9 +256,16 @@ pub fn execute(a: LoadArgs) -> i32 {
     let mut results = Vec::new();
     let (mut session_parts, mut interval_parts) = (Vec::new(), Vec::new());
     let mut ms = Vec::new();
+    let mut session_stats: Option<SessionStats> = None;
     for t in ts {
         match t.sinks.finish() {
-            Ok((s, i)) => {
+            Ok((s, i, stats)) => {
+                if let Some(st) = stats {
+                    match session_stats.as_mut() {
+                        Some(all) => all.merge(&st),
+                        None => session_stats = Some(st),
+                    }
+                }
                 session_parts.extend(s);
                 interval_parts.push(i);
             }
@@ -281,6 +289,8 @@ pub fn execute(a: LoadArgs) -> i32 {
     let folder = Folder {
         dir: &stage,
         sessions,
+        sessions_zstd: false,
+        session_stats: session_stats.as_ref(),
         results: &results,
         session_parts,
         interval_parts,

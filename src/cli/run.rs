@@ -1,8 +1,14 @@
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::format::{emit, Format};
 use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use crate::model::time::MICROS_PER_SEC;
+use crate::model::SimSettings;
 use crate::out;
 use crate::report::thresholds;
 use crate::run::{run, RunOptions};
@@ -41,6 +47,10 @@ pub struct RunArgs {
     /// Do not write sessions.csv.
     #[arg(long)]
     pub no_sessions: bool,
+    /// Write the sessions zstd-compressed, as sessions.csv.zst (about 8x smaller;
+    /// pandas, polars and DuckDB read it directly).
+    #[arg(long, conflicts_with = "no_sessions")]
+    pub zstd: bool,
     /// Run only shard I of N (0-based): the replications r with r % N == I.
     /// `routesim merge` combines the shards into exactly the unsharded result.
     #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
@@ -96,17 +106,34 @@ pub fn execute(a: RunArgs) -> i32 {
         out_dir: out_dir.clone(),
         threads: a.threads.map(|t| t as usize),
         sessions: !a.no_sessions,
+        sessions_zstd: a.zstd,
         thresholds: gates,
         shard: a.shard,
+        progress: None,
     };
     let n_reps = crate::run::replication_indices(scn.sim.replications, a.shard).len();
     let bar = progress(n_reps as u64, "replications", a.quiet);
+    let reps_done = AtomicU64::new(0);
     let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
+        reps_done.fetch_add(1, Ordering::Relaxed);
+    };
+    let result = match &bar {
+        None => run(&scn, &opts, &tick),
+        Some(b) => {
+            let intervals = Arc::new(AtomicU64::new(0));
+            let opts = RunOptions {
+                progress: Some(intervals.clone()),
+                ..opts
+            };
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|sc| {
+                sc.spawn(|| show_progress(b, &scn.sim, n_reps, &intervals, &reps_done, &stop));
+                let r = run(&scn, &opts, &tick);
+                stop.store(true, Ordering::Relaxed);
+                r
+            })
         }
     };
-    let result = run(&scn, &opts, &tick);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -141,6 +168,63 @@ pub fn execute(a: RunArgs) -> i32 {
         emit(a.format, &lines, &output.summary.headline(&services), &json);
     }
     report_verdicts(&output.verdicts, a.quiet || a.format == Format::Json)
+}
+
+/// Redraws the bar a few times a second from the counters the run updates:
+/// simulated time done over all replications (intervals ended), its rate
+/// and the ETA, so one long replication does not sit at `0/1`.
+fn show_progress(
+    bar: &ProgressBar,
+    sim: &SimSettings,
+    n_reps: usize,
+    intervals: &AtomicU64,
+    reps_done: &AtomicU64,
+    stop: &AtomicBool,
+) {
+    let step = sim.interval as f64 / MICROS_PER_SEC as f64;
+    let per_rep = (sim.duration as f64 / MICROS_PER_SEC as f64).max(step);
+    let total = per_rep * n_reps as f64;
+    bar.set_length(total.ceil() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} simulated {msg} [{bar:30}] {elapsed} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let reps = reps_done.load(Ordering::Relaxed);
+        // A finished replication counts whole (its last interval may be short).
+        let done = (intervals.load(Ordering::Relaxed) as f64 * step).min(total);
+        let done = done.max(reps as f64 * per_rep);
+        let rate = done / started.elapsed().as_secs_f64().max(1e-3);
+        bar.set_position(done as u64);
+        bar.set_message(format!(
+            "{} of {}, {}/s, replications {reps}/{n_reps}",
+            span(done),
+            span(total),
+            span(rate)
+        ));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Seconds of simulated time, to three significant digits in a fitting unit.
+fn span(secs: f64) -> String {
+    let (v, unit) = match secs {
+        s if s >= 86_400.0 * 365.0 => (s / (86_400.0 * 365.0), "y"),
+        s if s >= 86_400.0 => (s / 86_400.0, "d"),
+        s if s >= 3_600.0 => (s / 3_600.0, "h"),
+        s if s >= 60.0 => (s / 60.0, "m"),
+        s => (s, "s"),
+    };
+    let decimals = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.decimals$}{unit}")
 }
 
 /// Prints threshold verdicts (failures on stderr); the exit code they give.

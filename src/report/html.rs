@@ -13,11 +13,11 @@ use hdrhistogram::Histogram;
 
 use super::atomic::write_atomic;
 use super::fmt::num;
+use super::session_stats::SessionStats;
 use super::summary::Summary;
 use super::svg::{bar_chart, clock_chart, esc, histogram, line_chart, Chart, Series};
 use super::thresholds::Verdict;
 use crate::model::civil::{parse_civil, Civil, DAY};
-use crate::model::Outcome;
 use crate::stats::METRICS;
 
 const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1340px;color:#222;padding:0 16px}\
@@ -121,13 +121,20 @@ pub fn write_run_report(
     dir: &Path,
     summary: &Summary,
     verdicts: &[Verdict],
+    sessions: Option<&SessionStats>,
 ) -> io::Result<PathBuf> {
-    let html = run_report(dir, summary, verdicts)?;
+    let html = run_report(dir, summary, verdicts, sessions)?;
     write_atomic(&dir.join("report.html"), html.as_bytes())
 }
 
-/// The run report's HTML, from the files in `dir`.
-pub fn run_report(dir: &Path, summary: &Summary, verdicts: &[Verdict]) -> io::Result<String> {
+/// The run report's HTML, from the files in `dir`; `sessions` is what the
+/// run tallied of its sessions.csv (`None`: read `dir/sessions.csv`, if any).
+pub fn run_report(
+    dir: &Path,
+    summary: &Summary,
+    verdicts: &[Verdict],
+    sessions: Option<&SessionStats>,
+) -> io::Result<String> {
     let mut b = String::new();
     let title = format!("routesim report: {}", summary.scenario);
     let _ = write!(
@@ -145,11 +152,15 @@ pub fn run_report(dir: &Path, summary: &Summary, verdicts: &[Verdict]) -> io::Re
         env!("CARGO_PKG_VERSION")
     );
     thresholds_section(&mut b, verdicts);
-    let sessions = read_sessions(&dir.join("sessions.csv"))?;
-    wait_section(&mut b, summary, sessions.as_ref());
+    let read = match sessions {
+        Some(_) => None,
+        None => read_sessions(&dir.join("sessions.csv"))?,
+    };
+    let sessions = sessions.or(read.as_ref());
+    wait_section(&mut b, summary, sessions);
     intervals_section(&mut b, &dir.join("intervals.csv"))?;
     occupancy_section(&mut b, &dir.join("users.csv"))?;
-    outcomes_section(&mut b, summary, sessions.as_ref());
+    outcomes_section(&mut b, summary, sessions);
     summary_section(&mut b, summary);
     Ok(page(&title, &b))
 }
@@ -175,46 +186,20 @@ fn thresholds_section(b: &mut String, verdicts: &[Verdict]) {
     b.push_str("</section>\n");
 }
 
-/// What sessions.csv contributes: waits per service (ms) and outcome counts.
-struct Sessions {
-    services: Vec<String>,
-    waits: Vec<Histogram<u64>>,
-    all: Histogram<u64>,
-    outcomes: Vec<(String, u64)>,
-}
-
-fn read_sessions(path: &Path) -> io::Result<Option<Sessions>> {
+/// Reads what report.html needs from a sessions.csv (`merge`; `run` tallies
+/// it while writing).
+fn read_sessions(path: &Path) -> io::Result<Option<SessionStats>> {
     let Some(csv) = Csv::open(path)? else {
         return Ok(None);
     };
     let (svc, wait, outcome) = (csv.col("service")?, csv.col("wait_s")?, csv.col("outcome")?);
-    let mut s = Sessions {
-        services: Vec::new(),
-        waits: Vec::new(),
-        all: crate::stats::wait_histogram(),
-        outcomes: Outcome::ALL
-            .iter()
-            .map(|o| (o.name().to_string(), 0))
-            .collect(),
-    };
-    let mut names: Vec<String> = s.outcomes.iter().map(|o| o.0.clone()).collect();
+    let mut s = SessionStats::default();
     csv.each(|rec| {
-        let o = slot(&mut names, rec.get(outcome).unwrap_or(""));
-        if o == s.outcomes.len() {
-            s.outcomes.push((names[o].clone(), 0));
-        }
-        s.outcomes[o].1 += 1;
+        s.outcome(rec.get(outcome).unwrap_or(""));
         let w = float(rec, wait);
-        if !(w.is_finite() && w >= 0.0) {
-            return;
+        if w.is_finite() && w >= 0.0 {
+            s.wait(rec.get(svc).unwrap_or(""), (w * 1000.0).round() as u64);
         }
-        let k = slot(&mut s.services, rec.get(svc).unwrap_or(""));
-        if k == s.waits.len() {
-            s.waits.push(crate::stats::wait_histogram());
-        }
-        let ms = (w * 1000.0).round() as u64;
-        crate::stats::record(&mut s.waits[k], ms);
-        crate::stats::record(&mut s.all, ms);
     })?;
     Ok(Some(s))
 }
@@ -239,7 +224,7 @@ fn cdf(name: &str, h: &Histogram<u64>, edges_s: &[f64]) -> Series {
     }
 }
 
-fn wait_section(b: &mut String, summary: &Summary, sessions: Option<&Sessions>) {
+fn wait_section(b: &mut String, summary: &Summary, sessions: Option<&SessionStats>) {
     b.push_str("<section id=\"wait\">\n<h2>Wait time distribution</h2>\n<div class=\"charts\">\n");
     match sessions.filter(|s| !s.all.is_empty()) {
         Some(s) => {
@@ -547,7 +532,7 @@ fn occupancy_section(b: &mut String, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn outcomes_section(b: &mut String, summary: &Summary, sessions: Option<&Sessions>) {
+fn outcomes_section(b: &mut String, summary: &Summary, sessions: Option<&SessionStats>) {
     b.push_str("<section id=\"outcomes\">\n<h2>Outcomes</h2>\n");
     let reps = summary.replications.max(1) as f64;
     match sessions {

@@ -109,6 +109,15 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
     };
     // Stage everything, then rename: a failure leaves no new file behind.
     let mut staged = Vec::new();
+    if let Some(d) = inputs
+        .iter()
+        .find(|d| d.dir.join("sessions.csv.zst").exists())
+    {
+        return Err(format!(
+            "{}: merge reads plain sessions.csv only; run the shards without --zstd (or with --no-sessions)",
+            d.dir.join("sessions.csv.zst").display()
+        ));
+    }
     for name in ROW_FILES {
         let present: Vec<bool> = inputs.iter().map(|d| d.dir.join(name).exists()).collect();
         if name == "sessions.csv" && present.iter().all(|p| !p) {
@@ -141,7 +150,7 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
     for f in staged {
         files.push(f.commit().map_err(out_err(out))?);
     }
-    let report = super::html::write_run_report(out, &summary, &verdicts)
+    let report = super::html::write_run_report(out, &summary, &verdicts, None)
         .map_err(out_err(&out.join("report.html")))?;
     files.push(report);
     let files = files.iter().map(|p| folder.final_path(p)).collect();

@@ -8,6 +8,7 @@ pub mod merge;
 pub mod outdir;
 pub mod per_interval;
 pub mod results;
+pub mod session_stats;
 pub mod streams;
 pub mod summary;
 pub mod svg;

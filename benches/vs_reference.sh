@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Side-by-side speed: routesim against a minimal hand-written M/M/c loop
+# (benches/reference-mmc: one binary heap, no routing, no output), the
+# practical limit of one core for this model. Both run the same M/M/20 at
+# 90 % load (benches/mmc20.toml, ~10 M chats) in the same script run, one
+# thread, alternating, so the machine's load hits both alike: compare the
+# ratios, not the absolute times.
+#
+# Per model (M/M/20, and M/M/20+M with 120 s mean patience) it prints the
+# median process wall time of routesim with --no-sessions and with
+# sessions.csv, the reference loop's median time for the same model, and
+# routesim's speed as a fraction of the reference (reference s / routesim s).
+#
+# Usage: bash benches/vs_reference.sh [ROUNDS]     (default 3; from anywhere)
+#        SESSIONS=0 bash benches/vs_reference.sh   (skip the sessions.csv runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+cargo build --release --locked -q
+cargo build --release -q --manifest-path benches/reference-mmc/Cargo.toml \
+  --target-dir target/reference-mmc
+ref=target/reference-mmc/release/heapbench
+bin=target/release/routesim
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cp benches/mmc20.toml "$tmp/mmc.toml"
+sed 's|^handle_time = .*|&\npatience = { dist = "exponential", mean = "120s" }|' \
+  benches/mmc20.toml >"$tmp/mmc-patience.toml"
+
+wall() { # prints the wall seconds of "$@" (output discarded)
+  local s e
+  s=$(date +%s.%N)
+  "$@" >/dev/null
+  e=$(date +%s.%N)
+  awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+declare -A t
+for i in $(seq "$rounds"); do
+  # The reference prints one line per model: "mmc c=20 pat=None N=...: 1.234 s, ...".
+  mapfile -t lines < <("$ref" mmc 1)
+  t[ref-mmc]+="$(sed -E 's/.*: ([0-9.]+) s,.*/\1/' <<<"${lines[0]}") "
+  t[ref-mmc-patience]+="$(sed -E 's/.*: ([0-9.]+) s,.*/\1/' <<<"${lines[1]}") "
+  for m in mmc mmc-patience; do
+    t[$m-nosess]+="$(wall "$bin" run "$tmp/$m.toml" -o "$tmp/out" --threads 1 --quiet --no-sessions) "
+    if [ "${SESSIONS:-1}" != 0 ]; then
+      t[$m-sess]+="$(wall "$bin" run "$tmp/$m.toml" -o "$tmp/out" --threads 1 --quiet) "
+      rm -rf "$tmp/out"
+    fi
+  done
+done
+
+chats=$(awk '/^duration/ { gsub(/[^0-9]/, "", $3); printf "%.0f", $3 * 3600 * 0.3 }' benches/mmc20.toml)
+printf 'M/M/20 at 90 %%, %s rounds, ~%s chats per run, one thread; load average %s\n' \
+  "$rounds" "$chats" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-14s %-22s %10s %12s %18s\n' model run "median s" "M chats/s" "x reference"
+for m in mmc mmc-patience; do
+  r=$(tr ' ' '\n' <<<"${t[ref-$m]}" | grep . | median)
+  printf '%-14s %-22s %10s %12.2f %18s\n' "$m" "reference loop" "$r" \
+    "$(awk -v r="$r" 'BEGIN { print 10 / r }')" "1"
+  for k in nosess sess; do
+    [ -n "${t[$m-$k]:-}" ] || continue
+    v=$(tr ' ' '\n' <<<"${t[$m-$k]}" | grep . | median)
+    label=$([ "$k" = nosess ] && echo "routesim --no-sessions" || echo "routesim sessions.csv")
+    printf '%-14s %-22s %10s %12.2f %18.3f\n' "$m" "$label" "$v" \
+      "$(awk -v c="$chats" -v v="$v" 'BEGIN { print c / v / 1e6 }')" \
+      "$(awk -v r="$r" -v v="$v" 'BEGIN { print r / v }')"
+  done
+done
+echo "all times (s): $(for k in "${!t[@]}"; do printf '%s=[%s] ' "$k" "${t[$k]% }"; done)"

@@ -1,0 +1,97 @@
+//! What report.html shows of sessions.csv: waits per service (ms, as the
+//! file's three decimals give them) and outcome counts. Tallied while the
+//! rows are written, so `run` never reads its sessions.csv back; `merge`
+//! reads the merged file into the same structure.
+
+use hdrhistogram::Histogram;
+
+use crate::engine::sink::SessionRecord;
+use crate::model::time::MICROS_PER_MS;
+use crate::model::Outcome;
+use crate::stats::{record, wait_histogram};
+
+#[derive(Debug, Clone)]
+pub struct SessionStats {
+    /// Services in order of first appearance in sessions.csv.
+    pub services: Vec<String>,
+    pub waits: Vec<Histogram<u64>>,
+    pub all: Histogram<u64>,
+    /// Every known outcome (zero counts too), then any other name read.
+    pub outcomes: Vec<(String, u64)>,
+}
+
+impl Default for SessionStats {
+    fn default() -> Self {
+        SessionStats {
+            services: Vec::new(),
+            waits: Vec::new(),
+            all: wait_histogram(),
+            outcomes: Outcome::ALL
+                .iter()
+                .map(|o| (o.name().to_string(), 0))
+                .collect(),
+        }
+    }
+}
+
+impl SessionStats {
+    /// One row as the writer formats it: the wait rounded to the millisecond.
+    #[inline]
+    pub fn record(&mut self, r: &SessionRecord) {
+        let o = Outcome::ALL
+            .iter()
+            .position(|&o| o == r.outcome)
+            .expect("Outcome::ALL lists every outcome");
+        self.outcomes[o].1 += 1;
+        if let Some(w) = r.wait {
+            self.wait(r.service, (w + MICROS_PER_MS / 2) / MICROS_PER_MS);
+        }
+    }
+
+    /// Counts an outcome read by name.
+    pub fn outcome(&mut self, name: &str) {
+        match self.outcomes.iter_mut().find(|(n, _)| n == name) {
+            Some((_, c)) => *c += 1,
+            None => self.outcomes.push((name.to_string(), 1)),
+        }
+    }
+
+    /// A wait of `ms` milliseconds in `service`.
+    #[inline]
+    pub fn wait(&mut self, service: &str, ms: u64) {
+        let k = self.service(service);
+        record(&mut self.waits[k], ms);
+        record(&mut self.all, ms);
+    }
+
+    fn service(&mut self, name: &str) -> usize {
+        match self.services.iter().position(|s| s == name) {
+            Some(k) => k,
+            None => {
+                self.services.push(name.to_string());
+                self.waits.push(wait_histogram());
+                self.services.len() - 1
+            }
+        }
+    }
+
+    /// Adds a later replication's stats (call in replication order, so the
+    /// service order is the file's).
+    pub fn merge(&mut self, other: &SessionStats) {
+        for (name, n) in &other.outcomes {
+            match self.outcomes.iter_mut().find(|(m, _)| m == name) {
+                Some((_, c)) => *c += n,
+                None => self.outcomes.push((name.clone(), *n)),
+            }
+        }
+        for (name, h) in other.services.iter().zip(&other.waits) {
+            let k = self.service(name);
+            self.waits[k]
+                .add(h)
+                .expect("wait histograms share one precision");
+        }
+        self.all
+            .add(&other.all)
+            .expect("wait histograms share one precision");
+    }
+}
