@@ -103,10 +103,10 @@ fn a_dst_change_moves_an_08_00_shift_to_the_right_instant() {
 #[test]
 fn an_unknown_zone_is_a_clear_error() {
     let text = scenario("timezone = \"Europe/Zurch\"", "2026-03-28T00:00");
-    let err = routesim::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
-        .err()
-        .expect("refused")
-        .to_string();
+    let Err(err) = routesim::scenario::load_str(std::path::Path::new("t.toml"), &text, &[]) else {
+        panic!("an unknown zone is refused");
+    };
+    let err = err.to_string();
     assert!(err.contains("simulation.timezone"), "{err}");
     assert!(
         err.contains("Europe/Zurch") && err.contains("IANA"),
