@@ -431,7 +431,7 @@ fn intervals_section(b: &mut String, path: &Path) -> io::Result<()> {
     } else {
         "hours since the measured start"
     };
-    let charts: [(&str, &str, Option<(f64, f64)>); 4] = [
+    let charts: [SweepMetric; 4] = [
         (
             "Mean queue length (mean over replications)",
             "tasks in queue",
@@ -581,7 +581,7 @@ fn summary_section(b: &mut String, summary: &Summary) {
     b.push_str("</table>\n</section>\n");
 }
 
-/// A charted metric: name, axis label and fixed y range.
+/// A charted metric: name (or title), axis label and fixed y range.
 type SweepMetric = (&'static str, &'static str, Option<(f64, f64)>);
 
 /// The metrics a sweep report charts, for service `*`.
