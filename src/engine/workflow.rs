@@ -14,8 +14,9 @@ use crate::model::{
 use crate::routing::{DistributionType, TaskState};
 use crate::workflow::{compare, Cursor};
 
-/// Zero-time steps one task may run in a row before the run calls it a loop
-/// (validation refuses zero-time cycles; this guards what it cannot see).
+/// Workflow steps one task may run at one instant (transfers and zero-delay
+/// timers included) before the run calls it a loop and fails the session
+/// (validation refuses the zero-time cycles it can see; this guards the rest).
 pub(super) const STEP_BUDGET: u32 = 10_000;
 
 impl<S: Sinks> Sim<'_, S> {
