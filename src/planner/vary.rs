@@ -154,7 +154,8 @@ fn check_order<T: PartialOrd + Default>(
     end: T,
     step: T,
 ) -> Result<(), String> {
-    if !(step > T::default()) {
+    // NaN steps compare as neither: refused with the others.
+    if step.partial_cmp(&T::default()) != Some(std::cmp::Ordering::Greater) {
         return Err(format!(
             "range `{spec}`: the step must be greater than 0 (ranges go upward from START to END)"
         ));

@@ -139,7 +139,8 @@ impl Work {
                 String::new()
             }
         );
-        if !(events <= MAX_EVENTS) {
+        // An infinite or NaN estimate is refused too.
+        if events.is_nan() || events > MAX_EVENTS {
             refuse.push((
                 "simulation",
                 format!(
@@ -155,7 +156,7 @@ impl Work {
             ));
         }
         let bytes = self.output_bytes * runs;
-        if events <= MAX_EVENTS && bytes > WARN_OUTPUT_BYTES {
+        if refuse.iter().all(|r| r.0 != "simulation") && bytes > WARN_OUTPUT_BYTES {
             warn.push((
                 "simulation",
                 format!(
