@@ -65,16 +65,18 @@ impl OutDir {
         clean_stale(&parent, &name, &dest)?;
         check_replaceable(&dest)?;
         let stage = parent.join(format!(".{name}.new-{}", std::process::id()));
-        fs::create_dir(&stage)?;
+        // Registered before it exists: a signal at any moment finds it.
         install_handler();
         LIVE.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((stage.clone(), lock.1.clone()));
-        Ok(OutDir {
+        let out = OutDir {
             dest,
             stage,
             lock: Some(lock),
-        })
+        };
+        fs::create_dir(&out.stage)?;
+        Ok(out)
     }
 
     /// Where to write every file of the result.
@@ -91,7 +93,11 @@ impl OutDir {
     /// Swaps the staging folder in: `dest` then holds exactly the new files.
     pub fn commit(self) -> io::Result<()> {
         sync_dir(&self.stage);
-        swap(&self.stage, &self.dest)?;
+        {
+            // Not while a signal handler is deleting the staging folder.
+            let _live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+            swap(&self.stage, &self.dest)?;
+        }
         if let Some(parent) = self.dest.parent() {
             sync_dir(parent);
         }
