@@ -417,7 +417,9 @@ fn scenario(seed: u64) -> (String, Vec<(&'static str, String)>) {
         };
         let _ = write!(
             t,
-            "[[users]]\nid = \"u{u}\"\ncount = {count}\nservices = [{}]\nlicenses = [\"im\", \"interact\"]\nim_capacity = {cap}\naccept_delay = {}\ndecline_probability = {}\nno_answer_probability = {}\n",
+            "[[users]]\nid = \"u{u}\"\n{}services = [{}]\nlicenses = [\"im\", \"interact\"]\nim_capacity = {cap}\naccept_delay = {}\ndecline_probability = {}\nno_answer_probability = {}\n",
+            // An explicit `count = 1` names the user `ID-1`.
+            if count > 1 { format!("count = {count}\n") } else { String::new() },
             svcs.join(", "),
             g.dist(0, 15),
             g.n(0, 3) as f64 / 10.0,

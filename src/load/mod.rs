@@ -299,7 +299,7 @@ pub fn verdicts(summary: &Summary, gates: &[Threshold]) -> Vec<Verdict> {
 /// test rather than after it.
 pub fn prepare_dir(dir: &Path) -> Result<(), LoadError> {
     // Locks, cleans and checks the folder, then lets go until the write.
-    OutDir::begin(dir).map(drop).map_err(out_err(dir))
+    crate::report::outdir::check(dir).map_err(out_err(dir))
 }
 
 /// Writes load.csv, summary.csv and summary.json, each atomically.

@@ -58,12 +58,7 @@ impl OutDir {
     /// staging folder. Call it when the results are ready to write (load's
     /// own Ctrl-C handling must not be overridden during its test).
     pub fn begin(dest: &Path) -> io::Result<OutDir> {
-        let dest = resolve(dest)?;
-        let (parent, name) = split(&dest)?;
-        fs::create_dir_all(&parent)?;
-        let lock = lock(&parent.join(format!(".{name}.lock")))?;
-        clean_stale(&parent, &name, &dest)?;
-        check_replaceable(&dest)?;
+        let (dest, parent, name, lock) = prepare(dest)?;
         let stage = parent.join(format!(".{name}.new-{}", std::process::id()));
         // Registered before it exists: a signal at any moment finds it.
         install_handler();
@@ -119,6 +114,30 @@ impl Drop for OutDir {
             drop(file);
         }
     }
+}
+
+/// Checks early that `dest` could be written (free, replaceable) and
+/// cleans what killed runs left, without keeping the lock or installing the
+/// signal handler (load checks before its test and writes after it).
+pub fn check(dest: &Path) -> io::Result<()> {
+    let (_, _, _, (file, path)) = prepare(dest)?;
+    let _ = fs::remove_file(&path);
+    drop(file);
+    Ok(())
+}
+
+/// Resolves `dest`, takes its lock, cleans stale temp, checks it may be replaced.
+fn prepare(dest: &Path) -> io::Result<(PathBuf, PathBuf, String, (File, PathBuf))> {
+    let dest = resolve(dest)?;
+    let (parent, name) = split(&dest)?;
+    fs::create_dir_all(&parent)?;
+    let lock = lock(&parent.join(format!(".{name}.lock")))?;
+    let ready = clean_stale(&parent, &name, &dest).and_then(|()| check_replaceable(&dest));
+    if let Err(e) = ready {
+        let _ = fs::remove_file(&lock.1);
+        return Err(e);
+    }
+    Ok((dest, parent, name, lock))
 }
 
 /// An absolute path with a last component (`.` becomes the folder's name).
