@@ -381,10 +381,10 @@ fn scenario(seed: u64) -> (String, Vec<(&'static str, String)>) {
         workflows.push_str(&workflow(g, &format!("w{s}"), s, n_svc, wa, false));
     }
     // Revisions: later workflows for some services.
-    for s in 0..n_svc {
+    for (s, &wa) in whatsapp.iter().enumerate() {
         if g.p(0.3) {
             let name = format!("r{s}");
-            workflows.push_str(&workflow(g, &name, s, n_svc, whatsapp[s], true));
+            workflows.push_str(&workflow(g, &name, s, n_svc, wa, true));
             let _ = write!(
                 t,
                 "[[revisions]]\nat = \"{}m\"\nservice = \"s{s}\"\nworkflow = \"{name}\"\n\n",

@@ -152,7 +152,7 @@ fn resolve(dest: &Path) -> io::Result<PathBuf> {
         }
         return fs::canonicalize(dest);
     }
-    Ok(std::path::absolute(dest)?)
+    std::path::absolute(dest)
 }
 
 fn split(dest: &Path) -> io::Result<(PathBuf, String)> {
@@ -335,7 +335,7 @@ fn install_handler() {
             return;
         };
         std::thread::spawn(move || {
-            for sig in signals.forever() {
+            if let Some(sig) = signals.forever().next() {
                 let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
                 for (stage, lock) in live.iter() {
                     // Files may still appear while workers run: retry.
