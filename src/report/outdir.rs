@@ -18,6 +18,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Every file a routesim command writes into a result folder.
@@ -48,6 +49,15 @@ pub struct OutDir {
 /// Staging folders and their locks, removed if a signal ends the process.
 static LIVE: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
+/// Set by a command that stops gracefully on Ctrl-C and then commits or
+/// drops its `OutDir` itself (load): SIGINT then does not end the process.
+static SIGINT_TO_CALLER: AtomicBool = AtomicBool::new(false);
+
+/// Leaves SIGINT to the caller's own handling (see `SIGINT_TO_CALLER`);
+/// SIGTERM still removes the staging folder and exits.
+pub fn leave_sigint_to_caller() {
+    SIGINT_TO_CALLER.store(true, Ordering::Relaxed);
+}
 
 fn err(kind: io::ErrorKind, msg: String) -> io::Error {
     io::Error::new(kind, msg)
@@ -335,7 +345,10 @@ fn install_handler() {
             return;
         };
         std::thread::spawn(move || {
-            if let Some(sig) = signals.forever().next() {
+            for sig in signals.forever() {
+                if sig == SIGINT && SIGINT_TO_CALLER.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
                 for (stage, lock) in live.iter() {
                     // Files may still appear while workers run: retry.
