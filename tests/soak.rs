@@ -381,10 +381,10 @@ fn scenario(seed: u64) -> (String, Vec<(&'static str, String)>) {
         workflows.push_str(&workflow(g, &format!("w{s}"), s, n_svc, wa, false));
     }
     // Revisions: later workflows for some services.
-    for s in 0..n_svc {
+    for (s, &wa) in whatsapp.iter().enumerate() {
         if g.p(0.3) {
             let name = format!("r{s}");
-            workflows.push_str(&workflow(g, &name, s, n_svc, whatsapp[s], true));
+            workflows.push_str(&workflow(g, &name, s, n_svc, wa, true));
             let _ = write!(
                 t,
                 "[[revisions]]\nat = \"{}m\"\nservice = \"s{s}\"\nworkflow = \"{name}\"\n\n",
@@ -417,7 +417,9 @@ fn scenario(seed: u64) -> (String, Vec<(&'static str, String)>) {
         };
         let _ = write!(
             t,
-            "[[users]]\nid = \"u{u}\"\ncount = {count}\nservices = [{}]\nlicenses = [\"im\", \"interact\"]\nim_capacity = {cap}\naccept_delay = {}\ndecline_probability = {}\nno_answer_probability = {}\n",
+            "[[users]]\nid = \"u{u}\"\n{}services = [{}]\nlicenses = [\"im\", \"interact\"]\nim_capacity = {cap}\naccept_delay = {}\ndecline_probability = {}\nno_answer_probability = {}\n",
+            // An explicit `count = 1` names the user `ID-1`.
+            if count > 1 { format!("count = {count}\n") } else { String::new() },
             svcs.join(", "),
             g.dist(0, 15),
             g.n(0, 3) as f64 / 10.0,

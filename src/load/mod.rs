@@ -405,6 +405,8 @@ pub fn tenants_csv(ms: &[&Measured]) -> Vec<u8> {
 /// second writer fails before the test rather than after it. Files are
 /// written into `OutDir::path()` and swapped in at once by `commit`.
 pub fn prepare_dir(dir: &Path) -> Result<OutDir, LoadError> {
+    // load stops gracefully on Ctrl-C and then commits or drops the folder.
+    crate::report::outdir::leave_sigint_to_caller();
     OutDir::begin(dir).map_err(|source| LoadError::Output {
         path: dir.to_path_buf(),
         source,

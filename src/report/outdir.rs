@@ -18,6 +18,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Every file a routesim command writes into a result folder.
@@ -48,6 +49,15 @@ pub struct OutDir {
 /// Staging folders and their locks, removed if a signal ends the process.
 static LIVE: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
+/// Set by a command that stops gracefully on Ctrl-C and then commits or
+/// drops its `OutDir` itself (load): SIGINT then does not end the process.
+static SIGINT_TO_CALLER: AtomicBool = AtomicBool::new(false);
+
+/// Leaves SIGINT to the caller's own handling (see `SIGINT_TO_CALLER`);
+/// SIGTERM still removes the staging folder and exits.
+pub fn leave_sigint_to_caller() {
+    SIGINT_TO_CALLER.store(true, Ordering::Relaxed);
+}
 
 fn err(kind: io::ErrorKind, msg: String) -> io::Error {
     io::Error::new(kind, msg)
@@ -58,23 +68,20 @@ impl OutDir {
     /// staging folder. Call it when the results are ready to write (load's
     /// own Ctrl-C handling must not be overridden during its test).
     pub fn begin(dest: &Path) -> io::Result<OutDir> {
-        let dest = resolve(dest)?;
-        let (parent, name) = split(&dest)?;
-        fs::create_dir_all(&parent)?;
-        let lock = lock(&parent.join(format!(".{name}.lock")))?;
-        clean_stale(&parent, &name, &dest)?;
-        check_replaceable(&dest)?;
+        let (dest, parent, name, lock) = prepare(dest)?;
         let stage = parent.join(format!(".{name}.new-{}", std::process::id()));
-        fs::create_dir(&stage)?;
+        // Registered before it exists: a signal at any moment finds it.
         install_handler();
         LIVE.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((stage.clone(), lock.1.clone()));
-        Ok(OutDir {
+        let out = OutDir {
             dest,
             stage,
             lock: Some(lock),
-        })
+        };
+        fs::create_dir(&out.stage)?;
+        Ok(out)
     }
 
     /// Where to write every file of the result.
@@ -91,7 +98,11 @@ impl OutDir {
     /// Swaps the staging folder in: `dest` then holds exactly the new files.
     pub fn commit(self) -> io::Result<()> {
         sync_dir(&self.stage);
-        swap(&self.stage, &self.dest)?;
+        {
+            // Not while a signal handler is deleting the staging folder.
+            let _live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+            swap(&self.stage, &self.dest)?;
+        }
         if let Some(parent) = self.dest.parent() {
             sync_dir(parent);
         }
@@ -115,6 +126,30 @@ impl Drop for OutDir {
     }
 }
 
+/// Checks early that `dest` could be written (free, replaceable) and
+/// cleans what killed runs left, without keeping the lock or installing the
+/// signal handler (load checks before its test and writes after it).
+pub fn check(dest: &Path) -> io::Result<()> {
+    let (_, _, _, (file, path)) = prepare(dest)?;
+    let _ = fs::remove_file(&path);
+    drop(file);
+    Ok(())
+}
+
+/// Resolves `dest`, takes its lock, cleans stale temp, checks it may be replaced.
+fn prepare(dest: &Path) -> io::Result<(PathBuf, PathBuf, String, (File, PathBuf))> {
+    let dest = resolve(dest)?;
+    let (parent, name) = split(&dest)?;
+    fs::create_dir_all(&parent)?;
+    let lock = lock(&parent.join(format!(".{name}.lock")))?;
+    let ready = clean_stale(&parent, &name, &dest).and_then(|()| check_replaceable(&dest));
+    if let Err(e) = ready {
+        let _ = fs::remove_file(&lock.1);
+        return Err(e);
+    }
+    Ok((dest, parent, name, lock))
+}
+
 /// An absolute path with a last component (`.` becomes the folder's name).
 fn resolve(dest: &Path) -> io::Result<PathBuf> {
     if dest.exists() {
@@ -127,7 +162,7 @@ fn resolve(dest: &Path) -> io::Result<PathBuf> {
         }
         return fs::canonicalize(dest);
     }
-    Ok(std::path::absolute(dest)?)
+    std::path::absolute(dest)
 }
 
 fn split(dest: &Path) -> io::Result<(PathBuf, String)> {
@@ -311,6 +346,9 @@ fn install_handler() {
         };
         std::thread::spawn(move || {
             for sig in signals.forever() {
+                if sig == SIGINT && SIGINT_TO_CALLER.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
                 for (stage, lock) in live.iter() {
                     // Files may still appear while workers run: retry.
