@@ -50,7 +50,7 @@ impl Civil {
         let (y, m, d) = civil_from_days(self.days);
         let s = self.tod / MICROS_PER_SEC;
         let mut out = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}", s / 3600, s / 60 % 60);
-        if s % 60 != 0 {
+        if !s.is_multiple_of(60) {
             out.push_str(&format!(":{:02}", s % 60));
         }
         out
