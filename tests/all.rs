@@ -27,6 +27,8 @@ mod readme;
 mod schema;
 #[path = "soak.rs"]
 mod soak;
+#[path = "staffing_plan.rs"]
+mod staffing_plan;
 #[path = "sweep_shards.rs"]
 mod sweep_shards;
 #[path = "sweep_staff.rs"]

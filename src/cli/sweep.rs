@@ -14,7 +14,8 @@ pub struct SweepArgs {
     pub scenario: PathBuf,
     /// A key and its values: `KEY=V1,V2,...` or `KEY=START..END:STEP`, e.g.
     /// `users.agent.count=10..40:5` (repeatable; several form a grid, the
-    /// first varying slowest). Keys are those of `--set`.
+    /// first varying slowest). Keys are those of `--set`; `load_scale=1,1.1`
+    /// scales every arrival source (`simulation.load_scale`).
     #[arg(long = "vary", value_name = "KEY=VALUES")]
     pub vary: Vec<String>,
     /// Output folder [default: results/<scenario name>-sweep/].
@@ -29,6 +30,9 @@ pub struct SweepArgs {
     /// Sets a scenario key for every point, e.g. `services.support.acw=30s` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Multiplies every rate and profile arrival source (sets `simulation.load_scale`).
+    #[arg(long = "load-scale", value_name = "X", value_parser = super::run::parse_load_scale)]
+    pub load_scale: Option<f64>,
     /// Worker threads [default: all cores; at most 1024]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
@@ -59,7 +63,7 @@ pub fn execute(a: SweepArgs) -> i32 {
         }
     };
     let opts = SweepOptions {
-        sets: a.set.clone(),
+        sets: super::run::with_load_scale(&a.set, a.load_scale),
         seed: a.seed,
         replications: a.replications,
         threads: a.threads.map(|t| t as usize),

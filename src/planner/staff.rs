@@ -572,7 +572,7 @@ impl Prepared {
                     // Backlog from further back: the last lowered interval
                     // before the first failing one.
                     let first = failing[0];
-                    blamed.extend(cand.iter().copied().filter(|&i| i < first).last());
+                    blamed.extend(cand.iter().copied().rfind(|&i| i < first));
                     if blamed.is_empty() {
                         blamed.push(cand[0]);
                     }

@@ -42,6 +42,12 @@ pub fn parse_vary(arg: &str) -> Result<Vary, String> {
         }
         vals
     };
+    // `load_scale` is short for the scenario key it sets.
+    let key = if key == "load_scale" {
+        "simulation.load_scale"
+    } else {
+        key
+    };
     Ok(Vary {
         key: key.to_string(),
         values,

@@ -25,9 +25,8 @@ pub enum Direction {
 /// Which way a metric should move.
 pub fn direction(metric: &str) -> Direction {
     match metric {
-        "service_level" | "acceptance_sla" | "reachability" | "handled" => {
-            Direction::HigherIsBetter
-        }
+        // Counts such as handled and offered follow the load: neutral.
+        "service_level" | "acceptance_sla" | "reachability" => Direction::HigherIsBetter,
         "p_wait" | "mean_wait_s" | "asa_s" | "wait_p50_s" | "wait_p90_s" | "wait_p95_s"
         | "wait_p99_s" | "wait_max_s" | "abandoned" | "p_abandon" | "mean_queue_length"
         | "max_queue_length" | "failed" | "ronas" | "cancelled" => Direction::LowerIsBetter,
@@ -458,6 +457,7 @@ mod tests {
             [
                 "offered",
                 "queued",
+                "handled",
                 "transferred",
                 "occupancy",
                 "mean_connected_s",

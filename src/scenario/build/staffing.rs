@@ -30,6 +30,7 @@ pub fn read_plan(path: &Path, clock: &Clock) -> Result<Plan, String> {
         starts: Vec::new(),
         counts: Vec::new(),
     };
+    let mut last: Option<i128> = None;
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let err = |m: String| format!("staffing plan {shown}, line {line}: {m}");
@@ -47,17 +48,16 @@ pub fn read_plan(path: &Path, clock: &Clock) -> Result<Plan, String> {
                     "agents \"{agents}\" is not a whole number of agents (0 to 1000000)"
                 ))
             })?;
-        match plan.starts.last() {
-            Some(&prev) if at == 0 && prev == 0 => {
-                *plan.counts.last_mut().expect("a row") = n;
-                continue;
-            }
-            Some(&prev) if at <= prev => {
-                return Err(err(format!(
-                    "start \"{start}\" is not after the previous row's; rows must be in time order"
-                )))
-            }
-            _ => {}
+        // Order is checked on the clock times (several may fall before the start).
+        if last.is_some_and(|prev| civil.micros() <= prev) {
+            return Err(err(format!(
+                "start \"{start}\" is not after the previous row's; rows must be in time order"
+            )));
+        }
+        last = Some(civil.micros());
+        if plan.starts.last() == Some(&0) && at == 0 {
+            *plan.counts.last_mut().expect("a row") = n;
+            continue;
         }
         plan.starts.push(at);
         plan.counts.push(n);
