@@ -7,8 +7,8 @@
 # ratios, not the absolute times.
 #
 # Per model (M/M/20, and M/M/20+M with 120 s mean patience) it prints the
-# median process wall time of routesim with --no-sessions and with
-# sessions.csv, the reference loop's median time for the same model, and
+# median process wall time of routesim with --no-sessions, with sessions.csv
+# and with sessions.csv.zst (--zstd), the reference loop's median time for the same model, and
 # routesim's speed as a fraction of the reference (reference s / routesim s).
 #
 # Usage: bash benches/vs_reference.sh [ROUNDS]     (default 3; from anywhere)
@@ -48,6 +48,8 @@ for i in $(seq "$rounds"); do
     if [ "${SESSIONS:-1}" != 0 ]; then
       t[$m-sess]+="$(wall "$bin" run "$tmp/$m.toml" -o "$tmp/out" --threads 1 --quiet) "
       rm -rf "$tmp/out"
+      t[$m-zstd]+="$(wall "$bin" run "$tmp/$m.toml" -o "$tmp/out" --threads 1 --quiet --zstd) "
+      rm -rf "$tmp/out"
     fi
   done
 done
@@ -60,10 +62,14 @@ for m in mmc mmc-patience; do
   r=$(tr ' ' '\n' <<<"${t[ref-$m]}" | grep . | median)
   printf '%-14s %-22s %10s %12.2f %18s\n' "$m" "reference loop" "$r" \
     "$(awk -v r="$r" 'BEGIN { print 10 / r }')" "1"
-  for k in nosess sess; do
+  for k in nosess sess zstd; do
     [ -n "${t[$m-$k]:-}" ] || continue
     v=$(tr ' ' '\n' <<<"${t[$m-$k]}" | grep . | median)
-    label=$([ "$k" = nosess ] && echo "routesim --no-sessions" || echo "routesim sessions.csv")
+    case $k in
+      nosess) label="routesim --no-sessions" ;;
+      sess) label="routesim sessions.csv" ;;
+      zstd) label="routesim --zstd" ;;
+    esac
     printf '%-14s %-22s %10s %12.2f %18.3f\n' "$m" "$label" "$v" \
       "$(awk -v c="$chats" -v v="$v" 'BEGIN { print c / v / 1e6 }')" \
       "$(awk -v r="$r" -v v="$v" 'BEGIN { print r / v }')"

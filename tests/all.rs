@@ -7,6 +7,9 @@
 //! `every_test_file_is_included` fails until it is. `load.rs` stays a binary of its own: its live
 //! tests keep wall-clock time and must not share the CPU with the rest of the suite.
 
+// Each file declares its own `mod common;`, as it must to build as a target of its own.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "cli_errors.rs"]
 mod cli_errors;
 #[path = "distribution.rs"]

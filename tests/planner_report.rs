@@ -410,3 +410,36 @@ fn slurm_example_script_shards_and_merges() {
         assert!(read(t.path().join("full").join(f)) == read(t.path().join("merged").join(f)));
     }
 }
+
+/// `--zstd` writes the same rows compressed, replaces a plain sessions.csv of
+/// an earlier run, gives the same report.html, and `merge` refuses it clearly.
+#[test]
+fn zstd_sessions_decompress_to_the_plain_file() {
+    let t = tempfile::tempdir().unwrap();
+    let (plain, packed) = (t.path().join("plain"), t.path().join("packed"));
+    run(&plain, &[]);
+    run(&packed, &[]);
+    run(&packed, &["--zstd"]);
+    assert!(
+        !packed.join("sessions.csv").exists(),
+        "stale sessions.csv left"
+    );
+    let z = read(packed.join("sessions.csv.zst"));
+    let csv = read(plain.join("sessions.csv"));
+    assert!(
+        z.len() * 3 < csv.len(),
+        "{} vs {} bytes",
+        z.len(),
+        csv.len()
+    );
+    assert!(zstd::decode_all(&z[..]).unwrap() == csv);
+    assert!(read(packed.join("report.html")) == read(plain.join("report.html")));
+    routesim()
+        .arg("merge")
+        .arg(&packed)
+        .arg("-o")
+        .arg(t.path().join("merged"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sessions.csv.zst"));
+}

@@ -47,7 +47,7 @@ pub struct RunArgs {
     /// Do not write sessions.csv.
     #[arg(long)]
     pub no_sessions: bool,
-    /// Write the sessions zstd-compressed, as sessions.csv.zst (about 8x smaller;
+    /// Write the sessions zstd-compressed, as sessions.csv.zst (about 5x smaller;
     /// pandas, polars and DuckDB read it directly).
     #[arg(long, conflicts_with = "no_sessions")]
     pub zstd: bool,
