@@ -28,13 +28,6 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Occupancy above 1 when users keep chats past going Offline or the end of
-/// a shift (issue 10 item 5, fixed on another branch): enable when merged.
-const OCCUPANCY_BOUNDED: bool = false;
-/// `cancelled` also counts `Abandoned` sessions (issue 10 item 6, fixed on
-/// another branch): enable when merged.
-const CANCELLED_EXACT: bool = false;
-
 /// Wall-clock budget per scenario; a run beyond it counts as a hang.
 const BUDGET: Duration = Duration::from_secs(60);
 
@@ -625,14 +618,15 @@ fn check(dir: &Path, scn: &routesim::model::Scenario) -> Result<(), String> {
         }
     }
     // Occupancy in [0, 1] wherever it is reported.
-    if OCCUPANCY_BOUNDED {
-        for (file, rows) in [
-            ("users.csv", read_csv(&dir.join("users.csv"))),
-            ("intervals.csv", read_csv(&dir.join("intervals.csv"))),
-        ] {
-            for r in rows {
-                if let Some(o) = num(&r["occupancy"]).filter(|o| !(0.0..=1.0).contains(o)) {
-                    return Err(format!("{file}: occupancy {o}: {r:?}"));
+    for (file, rows) in [
+        ("users.csv", read_csv(&dir.join("users.csv"))),
+        ("intervals.csv", read_csv(&dir.join("intervals.csv"))),
+    ] {
+        for r in rows {
+            for col in ["occupancy", "engaged", "slot_occupancy"] {
+                let v = r.get(col).and_then(|v| num(v));
+                if let Some(o) = v.filter(|o| !(0.0..=1.0).contains(o)) {
+                    return Err(format!("{file}: {col} {o}: {r:?}"));
                 }
             }
         }
@@ -643,7 +637,7 @@ fn check(dir: &Path, scn: &routesim::model::Scenario) -> Result<(), String> {
             "handled" => &["UserAccepted"],
             "abandoned" => &["CustomerHangupInQueue"],
             "failed" => &["Failed"],
-            "cancelled" if CANCELLED_EXACT => &["Cancelled"],
+            "cancelled" => &["Cancelled"],
             "transferred" => &["TransferredByWorkflow"],
             _ => return None,
         })
@@ -651,7 +645,7 @@ fn check(dir: &Path, scn: &routesim::model::Scenario) -> Result<(), String> {
     for r in &reps {
         let (rep, svc, metric) = (&r["replication"], &r["service"], r["metric"].as_str());
         let value = num(&r["value"]);
-        if metric == "occupancy" && OCCUPANCY_BOUNDED {
+        if matches!(metric, "occupancy" | "engaged" | "slot_occupancy") {
             if let Some(o) = value.filter(|o| !(0.0..=1.0).contains(o)) {
                 return Err(format!("replications.csv: {svc} occupancy {o}"));
             }

@@ -462,6 +462,9 @@ mod tests {
                 "occupancy",
                 "mean_connected_s",
                 "direct",
+                "engaged",
+                "slot_occupancy",
+                "overtime_s",
             ]
         );
     }

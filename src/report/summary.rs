@@ -510,8 +510,7 @@ mod tests {
         assert!(err(&missing).contains("replication 5 lacks support/ronas"));
         let swapped = format!("{REPLICATIONS_HEADER}5,*,offered,1\n2,*,offered,1\n");
         assert!(err(&swapped).contains("out of order"));
-        assert!(
-            err(&format!("{REPLICATIONS_HEADER}0,*,offered,x\n")).contains("`x` is not a number")
-        );
+        assert!(err(&format!("{REPLICATIONS_HEADER}0,*,offered,x\n"))
+            .contains("value `x` is not a finite number"));
     }
 }

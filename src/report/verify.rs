@@ -140,6 +140,16 @@ pub fn check_summary_csv(dir: &Path, meta: &SummaryMeta, t: &MetricTable) -> Res
     if text == want {
         return Ok(());
     }
+    // An empty shard (more shards than replications) names its services
+    // only in summary.csv: every row there must be undefined, over 0
+    // replications.
+    let empty_shard_ok = t.reps.is_empty()
+        && text.lines().next() == want.lines().next()
+        && text.ends_with('\n')
+        && text.lines().skip(1).all(|l| l.ends_with(",,,,,0"));
+    if empty_shard_ok {
+        return Ok(());
+    }
     let line = text
         .lines()
         .zip(want.lines())
