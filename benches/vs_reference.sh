@@ -31,7 +31,7 @@ sed 's|^handle_time = .*|&\npatience = { dist = "exponential", mean = "120s" }|'
 wall() { # prints the wall seconds of "$@" (output discarded)
   local s e
   s=$(date +%s.%N)
-  "$@" >/dev/null
+  "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }
   e=$(date +%s.%N)
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'
 }
@@ -54,7 +54,8 @@ for i in $(seq "$rounds"); do
   done
 done
 
-chats=$(awk '/^duration/ { gsub(/[^0-9]/, "", $3); printf "%.0f", $3 * 3600 * 0.3 }' benches/mmc20.toml)
+chats=$(awk '/^duration/ { gsub(/[^0-9]/, "", $3); d = $3 } /^replications/ { r = $3 }
+  END { printf "%.0f", d * 3600 * 0.3 * r }' benches/mmc20.toml)
 printf 'M/M/20 at 90 %%, %s rounds, ~%s chats per run, one thread; load average %s\n' \
   "$rounds" "$chats" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-14s %-22s %10s %12s %18s\n' model run "median s" "M chats/s" "x reference"

@@ -310,7 +310,6 @@ fn stages_ramp_the_offered_load() {
 /// A plan no machine can follow ends on time and says how far short it fell
 /// (it used to report 0 dropped).
 #[test]
-#[ignore = "fails on main after the merges of this stop (no `fell behind` message); to investigate"]
 fn an_impossible_plan_reports_its_shortfall() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("s.toml");
@@ -327,8 +326,11 @@ fn an_impossible_plan_reports_its_shortfall() {
             p.to_str().unwrap(),
             "--stage",
             "1s:1000000000000",
+            // Simulated time has µs resolution, so at time scale 1 at most
+            // 1e6 arrivals fit in a wall second, which a quiet box keeps up
+            // with; at 100 the plan cannot be met by any machine.
             "--time-scale",
-            "1",
+            "100",
             "--no-sessions",
             "-q",
         ],

@@ -7,7 +7,8 @@ use crate::model::time::{Time, MICROS_PER_SEC};
 use crate::report::fmt::{num, push_f64, push_u64};
 use crate::stats::{record, wait_histogram};
 
-/// Latency histograms in wall µs (3 significant digits, auto-resizing).
+/// Latency histograms (3 significant digits, auto-resizing): decisions in
+/// wall ns, timer lag in wall µs.
 pub fn latency_histogram() -> Histogram<u64> {
     wait_histogram()
 }
@@ -31,7 +32,7 @@ pub struct Window {
     pub idle: u64,
     pub late: u64,
     pub events: u64,
-    /// Scheduled time of a distributing event -> router done, wall µs.
+    /// Scheduled time of a distributing event -> router done, wall ns.
     pub decision: Histogram<u64>,
     /// Timer fire time - scheduled time, wall µs.
     pub lag: Histogram<u64>,
@@ -54,11 +55,11 @@ impl Default for Window {
 
 impl Window {
     #[inline]
-    pub fn decision(&mut self, us: u64, offer: bool) {
+    pub fn decision(&mut self, ns: u64, offer: bool) {
         self.decisions += 1;
         self.offered += u64::from(offer);
         self.idle += u64::from(!offer);
-        record(&mut self.decision, us);
+        record(&mut self.decision, ns);
     }
 
     #[inline]
@@ -94,15 +95,16 @@ impl Window {
         self.lag.reset();
     }
 
+    /// A decision-latency quantile in µs (to the ns).
     pub fn decision_us(&self, q: f64) -> f64 {
-        quantile(&self.decision, q)
+        quantile(&self.decision, q) / 1000.0
     }
 
     pub fn decision_max_us(&self) -> f64 {
         if self.decision.is_empty() {
             f64::NAN
         } else {
-            self.decision.max() as f64
+            self.decision.max() as f64 / 1000.0
         }
     }
 
@@ -168,9 +170,9 @@ pub fn load_csv(rows: &[SecondRow]) -> Vec<u8> {
             push_u64(&mut out, v);
             out.push(b',');
         }
-        push_f64(&mut out, r.decision_p50_us, 0);
+        push_f64(&mut out, r.decision_p50_us, 3);
         out.push(b',');
-        push_f64(&mut out, r.decision_p99_us, 0);
+        push_f64(&mut out, r.decision_p99_us, 3);
         out.push(b',');
         push_f64(&mut out, r.timer_lag_p99_ms, 3);
         out.push(b'\n');
@@ -266,17 +268,28 @@ impl LoadFigures {
 mod tests {
     use super::*;
 
+    fn w50(w: &Window) -> f64 {
+        (w.decision_us(0.5) * 1000.0).round() / 1000.0
+    }
+
     #[test]
     fn windows_merge_reset_and_write() {
         let mut w = Window::default();
         for us in 1..=100 {
-            w.decision(us, us % 2 == 0);
+            w.decision(us * 1000, us % 2 == 0);
+        }
+        w.decision(0, true); // decided within the ns it was due
+        w.reset();
+        for us in 1..=100 {
+            w.decision(us * 1000, us % 2 == 0);
         }
         w.lag(2_000);
         w.arrivals = 7;
-        assert_eq!(w.decision_us(0.5), 50.0);
-        assert_eq!(w.decision_us(0.99), 99.0);
-        assert_eq!(w.decision_max_us(), 100.0);
+        // Recorded in ns to 3 significant digits: within 0.1 %.
+        let near = |v: f64, want: f64| (v - want).abs() <= want * 1e-3;
+        assert!(near(w.decision_us(0.5), 50.0), "{}", w.decision_us(0.5));
+        assert!(near(w.decision_us(0.99), 99.0), "{}", w.decision_us(0.99));
+        assert!(near(w.decision_max_us(), 100.0), "{}", w.decision_max_us());
         assert_eq!(w.lag_ms(0.99), 2.0);
         let mut total = Window::default();
         total.merge(&w);
@@ -292,7 +305,11 @@ mod tests {
         let text = String::from_utf8(csv).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], LOAD_HEADER.trim_end());
-        assert_eq!(lines[1], "0,1,7,1,100,50,50,3,50,99,2.000");
+        let f: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(f[..8], ["0", "1", "7", "1", "100", "50", "50", "3"]);
+        assert_eq!(f[8].parse::<f64>().unwrap(), w50(&total));
+        assert!(near(f[9].parse().unwrap(), 99.0), "{}", lines[1]);
+        assert_eq!(f[10], "2.000");
         assert_eq!(lines[2], "0,2,0,0,0,0,0,0,,,");
     }
 }

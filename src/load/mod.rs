@@ -158,7 +158,7 @@ impl LoadOptions {
                 .map(|r| (r, scenario_rate(scn) * self.time_scale)),
             spin: self.spin,
             late_after: self.late_after,
-            nap: self.tenants as usize
+            own_core: self.tenants as usize
                 <= std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }

@@ -10,9 +10,12 @@
 //! driver that falls behind shows it in both (no coordinated omission).
 //!
 //! tokio's timer has 1 ms granularity, so the driver sleeps on it only until
-//! `spin` before the next event; closer than that, it sleeps the thread on
-//! the kernel's high-resolution timer (when each tenant has a worker thread
-//! of its own) or polls, yielding to the runtime.
+//! `spin` before the next event; closer than that, it busy-waits on the
+//! clock (when each tenant has a core of its own) or polls, yielding to the
+//! runtime. Busy-waiting, not a short sleep: a sleeping thread lets the
+//! (virtual) CPU idle, and waking it again costs up to a millisecond, which
+//! made the latency tail worse at low rates than at high ones (and so broke
+//! `--find-max`, whose search assumes failures grow with the rate).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -30,10 +33,8 @@ use crate::model::Time;
 const BATCH: u32 = 256;
 /// How often (wall µs) a stage's rate is applied and the plan integrated.
 const RATE_EVERY: Time = 10 * MICROS_PER_MS;
-/// Below `spin`, gaps longer than this (wall µs) are slept in the thread
-/// rather than polled, waking `NAP_SLACK` early (the kernel's timer slack).
-const NAP: Time = 150;
-const NAP_SLACK: Time = 70;
+/// Clock reads between checks for a stop request while busy-waiting.
+const SPIN_CHECK: u32 = 1024;
 /// A backlog (wall µs) at the end of the paced part beyond which the driver
 /// fell behind: the rest is not caught up (it might never be) and the
 /// results cover the simulated time reached.
@@ -75,9 +76,9 @@ pub struct Pace {
     pub spin: Time,
     /// An arrival processed more than this after its time is late (wall µs).
     pub late_after: Time,
-    /// Short gaps may block the worker thread (`NAP`): true when every
-    /// tenant has a worker of its own.
-    pub nap: bool,
+    /// Gaps shorter than `spin` are busy-waited in the worker thread: true
+    /// when every tenant has a core of its own.
+    pub own_core: bool,
 }
 
 /// What one tenant's paced part measured.
@@ -124,6 +125,8 @@ pub async fn pace<S: Sinks>(
     let t0 = Instant::now();
     let elapsed = || t0.elapsed().as_micros() as Time;
     let wall_of = |t: Time| ((t - p.from) as f64 / p.scale).ceil() as Time;
+    // Decision latency in wall ns: a busy-waiting driver decides within a µs.
+    let due_ns = |t: Time| ((t - p.from) as f64 * 1000.0 / p.scale).ceil() as u64;
     let wall_end = match p.until {
         Time::MAX => Time::MAX,
         u => wall_of(u),
@@ -189,12 +192,8 @@ pub async fn pace<S: Sinks>(
             if gap > p.spin {
                 let wake = (due - p.spin).min(next_tick).min(next_rate);
                 wait(t0, wake, shared).await;
-            } else if p.nap && gap > NAP {
-                // A short blocking sleep (the kernel's high-resolution
-                // timer) instead of polling: on a busy machine a polling
-                // thread uses up its CPU share and is then descheduled for
-                // milliseconds, while a sleeper is woken promptly.
-                std::thread::sleep(Duration::from_micros(gap - NAP_SLACK));
+            } else if p.own_core {
+                spin_until(&elapsed, due, shared);
             } else {
                 tokio::task::yield_now().await;
             }
@@ -203,7 +202,8 @@ pub async fn pace<S: Sinks>(
             continue;
         }
         let step = sim.step().expect("next_time saw an event");
-        let done = elapsed();
+        let done_ns = t0.elapsed().as_nanos() as u64;
+        let done = done_ns / 1000;
         let lag = now - due;
         second.lag(lag);
         if step.arrival {
@@ -212,7 +212,7 @@ pub async fn pace<S: Sinks>(
         }
         if step.decision {
             // From the scheduled time, not the processing time: a backlog shows.
-            second.decision(done - due, step.offer);
+            second.decision(done_ns.saturating_sub(due_ns(t)), step.offer);
         }
         now = done;
         batch += 1;
@@ -247,6 +247,18 @@ fn plan_to<S: Sinks>(sim: &Sim<'_, S>, p: &Pace, now: Time, to: &mut Time, plann
     let span = target.saturating_sub(*to) as f64 / MICROS_PER_SEC as f64;
     *planned += sim.arrival_rate_at(*to) * span;
     *to = (*to).max(target);
+}
+
+/// Busy-waits until wall µs `due` (as `elapsed` reads it), or a stop request.
+fn spin_until(elapsed: &impl Fn() -> Time, due: Time, shared: &Shared) {
+    let mut n = 0u32;
+    while elapsed() < due {
+        std::hint::spin_loop();
+        n += 1;
+        if n.is_multiple_of(SPIN_CHECK) && shared.stopped() {
+            return;
+        }
+    }
 }
 
 /// Sleeps until wall µs `at` after `t0`, or until a stop request.

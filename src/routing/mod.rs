@@ -366,8 +366,7 @@ impl Router {
         let u = &mut self.users[user as usize];
         u.ringing = false;
         u.load += 1;
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
         true
     }
 
@@ -453,8 +452,7 @@ impl Router {
         } else if u.load == 0 && !u.in_acw {
             u.idle_since = now;
         }
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
     }
 
     /// The after-call work timer fired. A later session may have extended it;
@@ -468,8 +466,7 @@ impl Router {
         if u.load == 0 {
             u.idle_since = now;
         }
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
         true
     }
 
@@ -480,8 +477,7 @@ impl Router {
             return false;
         }
         u.in_rona = false;
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
         true
     }
 
@@ -491,8 +487,7 @@ impl Router {
         let u = &mut self.users[user as usize];
         u.presence = presence;
         let cleared = presence == Presence::Offline && std::mem::take(&mut u.in_rona);
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
         cleared
     }
 
@@ -502,8 +497,7 @@ impl Router {
         let u = &mut self.users[user as usize];
         u.off_duty = off_duty;
         let cleared = off_duty && std::mem::take(&mut u.in_rona);
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
         cleared
     }
 
@@ -525,8 +519,7 @@ impl Router {
     /// An audio/video call started or ended (calls block, chats do not).
     pub fn set_in_call(&mut self, user: UserId, in_call: bool, _now: Time) {
         self.users[user as usize].in_call = in_call;
-        self.refresh_user(user);
-        self.dispatch_user(user);
+        self.settle_user(user);
     }
 
     /// The task's policy level changed: more users may match now.
@@ -588,6 +581,18 @@ impl Router {
                 self.dispatch_user(u);
             }
         }
+    }
+
+    /// A user's state changed: offers the user a waiting task if one
+    /// matches, and re-files the user in the selectable sets. Dispatching
+    /// first is the same as `refresh_user` then `dispatch_user`
+    /// (`dispatch_user` reads the user's flags and the queues, never the
+    /// selectable sets, and an offer re-files the user itself), but a user
+    /// who gets a task at once is not inserted into a set only to be removed
+    /// again: at high load that is most users freed by a finish.
+    fn settle_user(&mut self, user: UserId) {
+        self.dispatch_user(user);
+        self.refresh_user(user);
     }
 
     /// Re-files a user in its services' selectable sets after a change.
