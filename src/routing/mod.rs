@@ -295,7 +295,7 @@ impl Router {
     }
 
     /// Current 1-based queue position of a queued task.
-    pub fn position(&self, slot: u32) -> Option<u32> {
+    pub fn position(&mut self, slot: u32) -> Option<u32> {
         let t = self.tasks.get(slot as usize)?;
         if !matches!(t.state, TaskState::Waiting | TaskState::Ringing) {
             return None;
@@ -324,7 +324,7 @@ impl Router {
         t.priority = priority;
         let (service, seq) = (t.service, t.seq);
         let q = &mut self.services[service as usize].queue;
-        q.remove(old);
+        q.remove(old, seq);
         q.insert_by_seq(slot, seq, priority);
     }
 
@@ -337,8 +337,8 @@ impl Router {
         let prev = t.state;
         if matches!(prev, TaskState::Waiting | TaskState::Ringing) {
             t.state = TaskState::Idle;
-            let (service, priority) = (t.service, t.priority);
-            self.services[service as usize].queue.remove(priority);
+            let (service, priority, seq) = (t.service, t.priority, t.seq);
+            self.services[service as usize].queue.remove(priority, seq);
             if prev == TaskState::Ringing {
                 self.release_ring(slot, None, now);
             }
@@ -355,9 +355,9 @@ impl Router {
         let t = &mut self.tasks[slot as usize];
         t.state = TaskState::Connected;
         t.user = user;
-        let (service, priority, n_ring) = (t.service, t.priority, t.n_ring);
+        let (service, priority, seq, n_ring) = (t.service, t.priority, t.seq, t.n_ring);
         t.n_ring = 0;
-        self.services[service as usize].queue.remove(priority);
+        self.services[service as usize].queue.remove(priority, seq);
         if n_ring > 1 {
             // Broadcast: the others stop ringing.
             self.tasks[slot as usize].n_ring = n_ring;

@@ -1,6 +1,13 @@
 //! One service's task queue: nine priority levels, FIFO within a level.
 //! Entries are removed lazily: an entry is live while the task still holds
 //! the same enqueue sequence number and waits or rings.
+//!
+//! Queue positions (Get Queue Position, position messages every minute for
+//! every waiting chat) are counted, not scanned: each level keeps the number
+//! of live entries per block of 64 enqueue sequence numbers and per
+//! superblock of 64 blocks, so a rank costs a few dozen additions however
+//! long the queue is (a linear scan made position messages quadratic in the
+//! queue length).
 
 use std::collections::VecDeque;
 
@@ -15,9 +22,88 @@ pub struct Entry {
     pub seq: u64,
 }
 
+/// log2 of the sequence numbers per block, and of the blocks per superblock.
+const BLOCK_BITS: u32 = 6;
+const BLOCKS: usize = 1 << BLOCK_BITS;
+
+/// Live entries of one level per block and superblock of sequence numbers.
+#[derive(Debug, Default)]
+struct LiveCounts {
+    /// Superblock index of `supers[0]` (and block index `first * BLOCKS` of
+    /// `blocks[0]`).
+    first: u64,
+    supers: VecDeque<u32>,
+    blocks: VecDeque<u32>,
+}
+
+impl LiveCounts {
+    /// (superblock, block) indices of `seq`, growing the window to hold it.
+    fn locate(&mut self, seq: u64) -> (usize, usize) {
+        let sup = seq >> (2 * BLOCK_BITS);
+        if self.supers.is_empty() {
+            self.first = sup;
+        }
+        while sup < self.first {
+            // A re-filed task older than every entry of this level.
+            self.first -= 1;
+            self.supers.push_front(0);
+            for _ in 0..BLOCKS {
+                self.blocks.push_front(0);
+            }
+        }
+        let s = (sup - self.first) as usize;
+        while self.supers.len() <= s {
+            self.supers.push_back(0);
+            self.blocks.extend(std::iter::repeat_n(0, BLOCKS));
+        }
+        let b = ((seq >> BLOCK_BITS) - self.first * BLOCKS as u64) as usize;
+        (s, b)
+    }
+
+    fn add(&mut self, seq: u64) {
+        let (s, b) = self.locate(seq);
+        self.supers[s] += 1;
+        self.blocks[b] += 1;
+    }
+
+    fn sub(&mut self, seq: u64) {
+        let (s, b) = self.locate(seq);
+        self.supers[s] -= 1;
+        self.blocks[b] -= 1;
+        // Drop empty superblocks at the front: the window follows the queue.
+        while self.supers.len() > 1 && self.supers[0] == 0 {
+            self.supers.pop_front();
+            self.blocks.drain(..BLOCKS);
+            self.first += 1;
+        }
+    }
+
+    /// Live entries with a sequence number in an earlier block than `seq`'s.
+    fn before_block(&self, seq: u64) -> u32 {
+        let sup = seq >> (2 * BLOCK_BITS);
+        if self.supers.is_empty() || sup < self.first {
+            return 0;
+        }
+        let s = ((sup - self.first) as usize).min(self.supers.len());
+        let b0 = s * BLOCKS;
+        let b = ((seq >> BLOCK_BITS) - self.first * BLOCKS as u64) as usize;
+        let whole: u32 = self.supers.range(..s).sum();
+        let part: u32 = self.blocks.range(b0.min(b)..b.min(self.blocks.len())).sum();
+        whole + part
+    }
+
+    fn clear(&mut self) {
+        self.supers.clear();
+        self.blocks.clear();
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ServiceQueue {
     levels: [VecDeque<Entry>; LEVELS],
+    /// Kept from the first `position` query of the service on: most
+    /// workflows never ask, and then enqueueing costs no counting.
+    counts: Option<Box<[LiveCounts; LEVELS]>>,
     /// Queued tasks per level (waiting or ringing, not yet connected).
     live: [u32; LEVELS],
     total: u32,
@@ -25,7 +111,8 @@ pub struct ServiceQueue {
 
 impl ServiceQueue {
     /// Appends a task; returns its 1-based queue position (higher priority
-    /// first, then earlier enqueue time).
+    /// first, then earlier enqueue time). `seq` must exceed every sequence
+    /// number pushed before.
     pub fn push(&mut self, slot: u32, seq: u64, p: Priority) -> u32 {
         let l = p.index();
         self.levels[l].push_back(Entry {
@@ -33,8 +120,7 @@ impl ServiceQueue {
             level: l as u8,
             seq,
         });
-        self.live[l] += 1;
-        self.total += 1;
+        self.counted(l, seq);
         self.live[..=l].iter().sum()
     }
 
@@ -45,35 +131,62 @@ impl ServiceQueue {
         let l = p.index();
         let q = &mut self.levels[l];
         let at = q.partition_point(|e| e.seq < seq);
-        q.insert(
-            at,
-            Entry {
-                slot,
-                level: l as u8,
-                seq,
-            },
-        );
+        // Back to a level it left before: its old entry there lives again
+        // (a second one would count the task twice).
+        if q.get(at).is_none_or(|e| e.seq != seq) {
+            q.insert(
+                at,
+                Entry {
+                    slot,
+                    level: l as u8,
+                    seq,
+                },
+            );
+        }
+        self.counted(l, seq);
+    }
+
+    fn counted(&mut self, l: usize, seq: u64) {
+        if let Some(c) = &mut self.counts {
+            c[l].add(seq);
+        }
         self.live[l] += 1;
         self.total += 1;
     }
 
-    /// Notes that a queued task left (accepted, hung up, cancelled); its entry
-    /// is dropped lazily.
-    pub fn remove(&mut self, p: Priority) {
-        self.live[p.index()] -= 1;
+    /// Notes that the queued task with enqueue number `seq` left (accepted,
+    /// hung up, cancelled, re-filed); its entry is dropped lazily.
+    pub fn remove(&mut self, p: Priority, seq: u64) {
+        let l = p.index();
+        if let Some(c) = &mut self.counts {
+            c[l].sub(seq);
+        }
+        self.live[l] -= 1;
         self.total -= 1;
     }
 
     /// 1-based rank of a queued task among the live ones.
-    pub fn position(&self, p: Priority, seq: u64, is_live: impl Fn(Entry) -> bool) -> u32 {
+    pub fn position(&mut self, p: Priority, seq: u64, is_live: impl Fn(Entry) -> bool) -> u32 {
         let l = p.index();
+        let levels = &self.levels;
+        let counts = self.counts.get_or_insert_with(|| {
+            let mut c: Box<[LiveCounts; LEVELS]> = Box::default();
+            for (counts, q) in c.iter_mut().zip(levels) {
+                for e in q.iter().filter(|e| is_live(**e)) {
+                    counts.add(e.seq);
+                }
+            }
+            c
+        });
         let ahead: u32 = self.live[..l].iter().sum();
-        let same = self.levels[l]
-            .iter()
-            .take_while(|e| e.seq != seq)
-            .filter(|e| is_live(**e))
-            .count() as u32;
-        ahead + same + 1
+        // Earlier blocks by their counts; within the task's own block (at
+        // most 64 entries, sorted by seq) by looking.
+        let q = &self.levels[l];
+        let block_start = seq & !((1u64 << BLOCK_BITS) - 1);
+        let at = q.partition_point(|e| e.seq < seq);
+        let from = q.partition_point(|e| e.seq < block_start);
+        let same = q.range(from..at).filter(|e| is_live(**e)).count() as u32;
+        ahead + counts[l].before_block(seq) + same + 1
     }
 
     /// Whether level `l` holds any queued task.
@@ -103,6 +216,9 @@ impl ServiceQueue {
     ) -> Option<Entry> {
         if self.live[l] == 0 {
             self.levels[l].clear();
+            if let Some(c) = &mut self.counts {
+                c[l].clear();
+            }
             return None;
         }
         let q = &mut self.levels[l];
@@ -113,5 +229,82 @@ impl ServiceQueue {
             q.pop_front();
         }
         q.iter().copied().find(|&e| is_live(e) && pick(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A queue with a model of which sequence numbers are live, checked
+    /// against a linear count of the live entries ahead.
+    #[derive(Default)]
+    struct Model {
+        q: ServiceQueue,
+        /// seq -> current level of the live tasks.
+        live: std::collections::BTreeMap<u64, usize>,
+        next: u64,
+    }
+
+    impl Model {
+        fn rank(&self, seq: u64) -> u32 {
+            let l = self.live[&seq];
+            self.live
+                .iter()
+                .filter(|(s, ml)| **ml < l || (**ml == l && **s < seq))
+                .count() as u32
+                + 1
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn counted_positions_equal_a_scan(ops in prop::collection::vec((0u8..4, 0usize..9, 0usize..1000, 1u64..300), 1..600)) {
+            let mut m = Model::default();
+            for (op, level, pick, gap) in ops {
+                let keys: Vec<u64> = m.live.keys().copied().collect();
+                match op {
+                    0 | 1 => {
+                        // Gaps between sequence numbers: other services' tasks.
+                        m.next += gap;
+                        let seq = m.next;
+                        m.live.insert(seq, level);
+                        let pos = m.q.push(seq as u32, seq, Priority::ALL[level]);
+                        prop_assert_eq!(pos, m.rank(seq));
+                    }
+                    2 if !keys.is_empty() => {
+                        let seq = keys[pick % keys.len()];
+                        let l = m.live.remove(&seq).unwrap();
+                        m.q.remove(Priority::ALL[l], seq);
+                    }
+                    3 if !keys.is_empty() => {
+                        let seq = keys[pick % keys.len()];
+                        let old = m.live[&seq];
+                        if old != level {
+                            m.q.remove(Priority::ALL[old], seq);
+                            m.live.insert(seq, level);
+                            m.q.insert_by_seq(seq as u32, seq, Priority::ALL[level]);
+                        }
+                    }
+                    _ => {}
+                }
+                // Dead entries leave the front now and then, as distribution does.
+                if pick % 7 == 0 {
+                    let live = |e: Entry| m.live.get(&e.seq) == Some(&(e.level as usize));
+                    for l in 0..LEVELS {
+                        m.q.first_in_level(l, live, |_| false);
+                    }
+                }
+                let live: Vec<(u64, usize)> = m.live.iter().map(|(s, l)| (*s, *l)).collect();
+                for (seq, l) in live {
+                    let want = m.rank(seq);
+                    let is_live = |e: Entry| m.live.get(&e.seq) == Some(&(e.level as usize));
+                    let got = m.q.position(Priority::ALL[l], seq, is_live);
+                    prop_assert_eq!(got, want, "seq {}", seq);
+                }
+                prop_assert_eq!(m.q.len() as usize, m.live.len());
+            }
+        }
     }
 }
