@@ -425,7 +425,7 @@ fn check_same_sweep(inputs: &[SweepDir]) -> Result<(), String> {
     for d in &inputs[1..] {
         let differs = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
             format!(
-                "{} has {what} {b}, but {} has {a}; merge only combines sweeps of the same scenario (file and --set overrides), --vary grid, seed, replication count and routesim version",
+                "{} has {what} {b}, but {} has {a}; merge only combines sweeps of the same scenario (file and --set overrides), --vary grid and --zip groups, seed, replication count and routesim version",
                 d.dir.display(),
                 first.dir.display()
             )
