@@ -100,6 +100,78 @@ fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
     assert!(json.contains("\"shard\": null"));
 }
 
+/// `sweep` with `args` (and a shard) into `out`: 20 simulated minutes.
+fn sweep_with(scn: &Path, out: &Path, args: &[&str], shard: Option<&str>) {
+    let mut cmd = routesim();
+    cmd.arg("sweep").arg(scn).args(args);
+    cmd.args([
+        "--set",
+        "simulation.duration=20m",
+        "--replications",
+        "2",
+        "--quiet",
+        "-o",
+    ]);
+    cmd.arg(out);
+    if let Some(s) = shard {
+        cmd.args(["--shard", s]);
+    }
+    cmd.assert().success();
+}
+
+const ZIPPED: [&str; 8] = [
+    "--vary",
+    "users.agent.count=18,20",
+    "--vary",
+    "services.support.acw=0s,5s",
+    "--vary",
+    "load_scale=1,1.1",
+    "--zip",
+    "load_scale,users.agent.count",
+];
+
+#[test]
+fn merged_shards_of_a_zipped_sweep_equal_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = scenario(dir.path());
+    let full = dir.path().join("full");
+    sweep_with(&scn, &full, &ZIPPED, None);
+    let json = std::fs::read_to_string(full.join("sweep.json")).unwrap();
+    assert!(json.contains("\"zip\": [\n    [\n      \"users.agent.count\",\n      \"simulation.load_scale\"\n    ]\n  ]"), "{json}");
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let out = dir.path().join(format!("shard{i}"));
+            sweep_with(&scn, &out, &ZIPPED, Some(&format!("{i}/3")));
+            out
+        })
+        .collect();
+    let out = dir.path().join("merged");
+    merge(&parts, &out)
+        .assert()
+        .success()
+        .stdout(contains("8 of 8 point replications"));
+    for f in FILES {
+        let (a, b) = (
+            std::fs::read(full.join(f)).unwrap(),
+            std::fs::read(out.join(f)).unwrap(),
+        );
+        assert!(
+            a == b,
+            "{f} of merged zipped shards differs from the unsharded sweep"
+        );
+    }
+    // A shard of the same --vary without the zip is another sweep.
+    let grid = dir.path().join("grid");
+    sweep_with(&scn, &grid, &ZIPPED[..6], Some("2/3"));
+    merge(
+        &[parts[0].clone(), parts[1].clone(), grid],
+        &dir.path().join("x"),
+    )
+    .assert()
+    .code(2)
+    .stderr(contains("--zip users.agent.count,simulation.load_scale"));
+}
+
 #[test]
 fn mismatched_grid_and_run_folders_are_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -192,6 +192,118 @@ fn sweep_bad_input_exits_2_with_a_message() {
     assert!(!out.exists(), "bad input writes nothing");
 }
 
+#[test]
+fn zipped_keys_advance_together_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("zip");
+    routesim()
+        .arg("sweep")
+        .arg("scenarios/mmc.toml")
+        .args(["--vary", "users.agent.count=20,25,30"])
+        .args(["--vary", "services.support.acw=0s,10s"])
+        .args(["--vary", "arrivals.0.rate=600/h,750/h,900/h"])
+        .args(["--vary", "load_scale=1,1.1,1.2"])
+        .args(["--zip", "arrivals.0.rate,users.agent.count,load_scale"])
+        .args(["--set", "simulation.duration=10m", "--replications", "2"])
+        .args(["--quiet", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    // Zip keys recorded in --vary order, load_scale under its scenario key.
+    assert_eq!(
+        json["zip"],
+        serde_json::json!([[
+            "users.agent.count",
+            "arrivals.0.rate",
+            "simulation.load_scale"
+        ]])
+    );
+    // 3 zipped steps x 2 acw values, the zip slowest (its first key comes first).
+    let points = json["points"].as_array().unwrap();
+    let got: Vec<String> = points
+        .iter()
+        .map(|p| {
+            let q = &p["params"];
+            format!(
+                "{} {} {} {}",
+                q["users.agent.count"].as_str().unwrap(),
+                q["services.support.acw"].as_str().unwrap(),
+                q["arrivals.0.rate"].as_str().unwrap(),
+                q["simulation.load_scale"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "20 0s 600/h 1",
+            "20 10s 600/h 1",
+            "25 0s 750/h 1.1",
+            "25 10s 750/h 1.1",
+            "30 0s 900/h 1.2",
+            "30 10s 900/h 1.2",
+        ]
+    );
+    // sweep.csv keeps one column per varied key, the values paired.
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(csv.starts_with(
+        "point,param_users.agent.count,param_services.support.acw,param_arrivals.0.rate,param_simulation.load_scale,service,"
+    ));
+    assert!(csv.lines().any(|l| l.starts_with("5,30,10s,900/h,1.2,*,")));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("6 points"));
+    assert!(
+        html.contains("one line per combination of <code>services.support.acw</code> (2 lines)")
+    );
+}
+
+#[test]
+fn bad_zips_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = small(dir.path());
+    let out = dir.path().join("bad");
+    let vary = [
+        "--vary",
+        "users.agent.count=18,20,22",
+        "--vary",
+        "services.support.acw=0s,5s",
+        "--vary",
+        "load_scale=1,1.1",
+    ];
+    for (zips, want) in [
+        (
+            vec!["users.agent.count,services.support.acw"],
+            "`users.agent.count` has 3 values but `services.support.acw` has 2",
+        ),
+        (
+            vec!["users.agent.count,arrivals.0.rate"],
+            "`arrivals.0.rate` is not given by --vary",
+        ),
+        (
+            vec![
+                "services.support.acw,load_scale",
+                "load_scale,services.support.acw",
+            ],
+            "`simulation.load_scale` is in two --zip groups",
+        ),
+        (vec!["users.agent.count"], "names one key"),
+    ] {
+        let mut cmd = routesim();
+        cmd.arg("sweep").arg(&scn).args(vary);
+        for z in zips {
+            cmd.args(["--zip", z]);
+        }
+        cmd.arg("-o")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(contains(want));
+    }
+    assert!(!out.exists(), "bad input writes nothing");
+}
+
 /// Erlang C requirement computed here, independently of the library: the
 /// fewest agents with P(wait <= sla) >= `sl`.
 fn erlang_c_agents(rate: f64, handle: f64, sla: f64, sl: f64) -> u32 {

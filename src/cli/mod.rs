@@ -38,7 +38,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario: replications in parallel, CSV/JSON results in DIR.
     Run(run::RunArgs),
-    /// Run a scenario over a grid of parameter values (`--vary`); sweep.csv in DIR.
+    /// Run a scenario over a grid of parameter values (`--vary`; `--zip` keys advance together); sweep.csv in DIR.
     Sweep(sweep::SweepArgs),
     /// The fewest agents of a group meeting every --target in every interval.
     Staff(staff::StaffArgs),

@@ -5,7 +5,7 @@ use clap::Args;
 use super::format::{emit, Format};
 use super::{progress, EXIT_BAD_INPUT, EXIT_OK};
 use crate::planner::sweep::{plan, run, SweepError, SweepOptions};
-use crate::planner::vary::parse_vary;
+use crate::planner::vary::{parse_vary, parse_zip};
 use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
 
 #[derive(Args, Debug)]
@@ -18,6 +18,13 @@ pub struct SweepArgs {
     /// scales every arrival source (`simulation.load_scale`).
     #[arg(long = "vary", value_name = "KEY=VALUES")]
     pub vary: Vec<String>,
+    /// Keys given by `--vary` that advance together instead of forming a
+    /// grid, e.g. `users.agent.count,arrivals.0.rate`: their first values
+    /// make one step, their second the next (repeatable; at least two keys,
+    /// each in one zip, all with the same number of values). A zip is one
+    /// dimension of the grid, at the place of its first key's `--vary`.
+    #[arg(long = "zip", value_name = "KEY1,KEY2[,...]")]
+    pub zip: Vec<String>,
     /// Output folder [default: results/<scenario name>-sweep/].
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -50,12 +57,21 @@ pub struct SweepArgs {
 }
 
 pub fn execute(a: SweepArgs) -> i32 {
-    let varies = match a
+    let parsed = a
         .vary
         .iter()
         .map(|v| parse_vary(v))
         .collect::<Result<Vec<_>, _>>()
-    {
+        .and_then(|v| {
+            Ok((
+                v,
+                a.zip
+                    .iter()
+                    .map(|z| parse_zip(z))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))
+        });
+    let (varies, zips) = match parsed {
         Ok(v) => v,
         Err(m) => {
             eprintln!("{m}");
@@ -69,7 +85,7 @@ pub fn execute(a: SweepArgs) -> i32 {
         threads: a.threads.map(|t| t as usize),
         shard: a.shard,
     };
-    let plan = match plan(&a.scenario, &varies, &opts) {
+    let plan = match plan(&a.scenario, &varies, &zips, &opts) {
         Ok(p) => p,
         Err(e) => {
             if let SweepError::Input(_) = e {

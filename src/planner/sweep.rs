@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::vary::{grid, Vary};
+use super::vary::{grid, groups, zip_keys, Vary};
 use crate::model::Scenario;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::push_str;
@@ -59,6 +59,8 @@ pub struct Sweep {
     pub keys: Vec<String>,
     /// The grid: each key with its values in order.
     pub varies: Vec<Vary>,
+    /// The `--zip` groups (keys advancing together), in grid order.
+    pub zips: Vec<Vec<String>>,
     /// `(i, n)` when this is shard i of n.
     pub shard: Option<(u32, u32)>,
     pub points: Vec<Point>,
@@ -74,6 +76,8 @@ pub struct Plan {
     pub base: Scenario,
     pub keys: Vec<String>,
     pub varies: Vec<Vary>,
+    /// The `--zip` groups, in grid order (as sweep.json records them).
+    pub zips: Vec<Vec<String>>,
     pub points: Vec<(Vec<(String, String)>, Scenario)>,
 }
 
@@ -116,8 +120,14 @@ impl Plan {
 /// Loads the base scenario and every point's. Each point is validated as a
 /// whole scenario, so a `--vary` key the scenario lacks, or a value it
 /// refuses, is reported with the point that holds it before anything runs.
-pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, SweepError> {
-    let points = grid(varies).map_err(SweepError::Input)?;
+pub fn plan(
+    path: &Path,
+    varies: &[Vary],
+    zips: &[Vec<String>],
+    opts: &SweepOptions,
+) -> Result<Plan, SweepError> {
+    let points = grid(varies, zips).map_err(SweepError::Input)?;
+    let zips = zip_keys(varies, &groups(varies, zips).map_err(SweepError::Input)?);
     let text = std::fs::read_to_string(path).map_err(|e| {
         SweepError::Scenario(ScenarioError::single(
             path,
@@ -154,6 +164,7 @@ pub fn plan(path: &Path, varies: &[Vary], opts: &SweepOptions) -> Result<Plan, S
         base: overridden(base),
         keys: varies.iter().map(|v| v.key.clone()).collect(),
         varies: varies.to_vec(),
+        zips,
         points: loaded,
     })
 }
@@ -207,6 +218,7 @@ pub fn run(
         replications: plan.base.sim.replications,
         keys: plan.keys,
         varies: plan.varies,
+        zips: plan.zips,
         shard,
         points,
         events,
@@ -315,6 +327,7 @@ impl Sweep {
             replications: u32,
             parameters: &'a [String],
             vary: Vec<String>,
+            zip: &'a [Vec<String>],
             shard: Option<String>,
             points: Vec<P<'a>>,
         }
@@ -327,6 +340,7 @@ impl Sweep {
             replications: self.replications,
             parameters: &self.keys,
             vary: self.varies.iter().map(vary_spec).collect(),
+            zip: &self.zips,
             shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
             points: self
                 .points

@@ -79,6 +79,9 @@ struct Doc {
     replications: u32,
     parameters: Vec<String>,
     vary: Option<Vec<String>>,
+    /// Absent in sweeps written before `--zip`: no zips.
+    #[serde(default)]
+    zip: Vec<Vec<String>>,
     shard: Option<String>,
     points: Vec<DocPoint>,
 }
@@ -103,6 +106,8 @@ pub struct SweepDir {
     pub seed: u64,
     pub replications: u32,
     pub varies: Vec<Vary>,
+    /// The `--zip` groups, as sweep.json records them.
+    pub zips: Vec<Vec<String>>,
     /// `I/N` when the folder is a shard.
     pub shard: Option<String>,
     /// Per point: (its params, its scenario hash, its total replications).
@@ -153,7 +158,8 @@ impl SweepDir {
                 json_path.display()
             ));
         }
-        let params = grid(&varies).map_err(|m| format!("{}: {m}", json_path.display()))?;
+        let params =
+            grid(&varies, &doc.zip).map_err(|m| format!("{}: {m}", json_path.display()))?;
         if params.len() != doc.points.len() {
             return Err(format!(
                 "{}: {} points, but its `vary` makes {}",
@@ -176,6 +182,7 @@ impl SweepDir {
             seed: doc.seed,
             replications: doc.replications,
             varies,
+            zips: doc.zip,
             shard: doc.shard,
             points,
             tables,
@@ -366,6 +373,7 @@ pub fn merge_sweeps(
         replications: first.replications,
         keys: first.varies.iter().map(|v| v.key.clone()).collect(),
         varies: first.varies.clone(),
+        zips: first.zips.clone(),
         shard: None,
         points,
         events: 0,
@@ -417,7 +425,7 @@ fn check_same_sweep(inputs: &[SweepDir]) -> Result<(), String> {
     for d in &inputs[1..] {
         let differs = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
             format!(
-                "{} has {what} {b}, but {} has {a}; merge only combines sweeps of the same scenario (file and --set overrides), --vary grid, seed, replication count and routesim version",
+                "{} has {what} {b}, but {} has {a}; merge only combines sweeps of the same scenario (file and --set overrides), --vary grid and --zip groups, seed, replication count and routesim version",
                 d.dir.display(),
                 first.dir.display()
             )
@@ -442,13 +450,11 @@ fn check_same_sweep(inputs: &[SweepDir]) -> Result<(), String> {
             ));
         }
         let spec = |s: &SweepDir| {
-            s.varies
-                .iter()
-                .map(|v| format!("--vary {}", vary_spec(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            let varies = s.varies.iter().map(|v| format!("--vary {}", vary_spec(v)));
+            let zips = s.zips.iter().map(|z| format!("--zip {}", z.join(",")));
+            varies.chain(zips).collect::<Vec<_>>().join(" ")
         };
-        if first.varies != d.varies {
+        if first.varies != d.varies || first.zips != d.zips {
             return Err(differs("the grid", &spec(first), &spec(d)));
         }
         for (p, (a, b)) in first.points.iter().zip(&d.points).enumerate() {

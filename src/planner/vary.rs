@@ -42,16 +42,19 @@ pub fn parse_vary(arg: &str) -> Result<Vary, String> {
         }
         vals
     };
-    // `load_scale` is short for the scenario key it sets.
-    let key = if key == "load_scale" {
-        "simulation.load_scale"
-    } else {
-        key
-    };
     Ok(Vary {
-        key: key.to_string(),
+        key: canonical_key(key),
         values,
     })
+}
+
+/// A key as the scenario knows it: `load_scale` is short for the key it sets.
+fn canonical_key(key: &str) -> String {
+    match key {
+        "load_scale" => "simulation.load_scale",
+        k => k,
+    }
+    .to_string()
 }
 
 /// Expands `START..END:STEP` (inclusive; the last value is the largest
@@ -209,10 +212,106 @@ fn split_unit(v: &str) -> (&str, &str) {
     v.split_at(at)
 }
 
-/// The grid of all `--vary` combinations, the first key varying slowest; each
-/// point is its list of (key, value). Refuses duplicate keys and grids larger
-/// than [`MAX_POINTS`].
-pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<(String, String)>>, String> {
+/// `--zip KEY1,KEY2,...`: `--vary` keys that advance together (their i-th
+/// values form one step) instead of forming a grid. Keys are spelled as in
+/// `--vary`, `load_scale` included.
+pub fn parse_zip(arg: &str) -> Result<Vec<String>, String> {
+    let keys: Vec<String> = arg.split(',').map(|k| canonical_key(k.trim())).collect();
+    if keys.iter().any(String::is_empty) {
+        return Err(format!("--zip `{arg}` has an empty key: {ZIP_HINT}"));
+    }
+    if keys.len() < 2 {
+        return Err(format!(
+            "--zip `{arg}` names one key; a zip needs at least two: {ZIP_HINT}"
+        ));
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if keys[..i].contains(k) {
+            return Err(format!(
+                "--zip `{arg}` names `{k}` twice; name each key once: {ZIP_HINT}"
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+const ZIP_HINT: &str = "expected --zip KEY1,KEY2[,...] naming keys given by --vary, e.g. \
+--zip users.agent.count,arrivals.0.rate";
+
+/// The groups of the grid as indices into `varies`: each `--zip` group, and
+/// each other key alone. Groups are ordered by their first key's position in
+/// `varies`, keys within a group likewise, so the order of names in a `--zip`
+/// does not change the sweep. Refuses a zipped key that is not varied, a key
+/// in two zips and zipped keys with different numbers of values.
+pub fn groups(varies: &[Vary], zips: &[Vec<String>]) -> Result<Vec<Vec<usize>>, String> {
+    // group_of[k]: the zip holding varies[k], if any.
+    let mut group_of: Vec<Option<usize>> = vec![None; varies.len()];
+    for (z, zip) in zips.iter().enumerate() {
+        for key in zip {
+            let k = varies.iter().position(|v| &v.key == key).ok_or_else(|| {
+                let given: Vec<&str> = varies.iter().map(|v| v.key.as_str()).collect();
+                format!(
+                    "--zip {}: `{key}` is not given by --vary; zip only varied keys (varied: {})",
+                    zip.join(","),
+                    given.join(", ")
+                )
+            })?;
+            if let Some(other) = group_of[k] {
+                return Err(format!(
+                    "`{key}` is in two --zip groups ({} and {}); put all keys that advance together in one --zip",
+                    zips[other].join(","),
+                    zip.join(",")
+                ));
+            }
+            group_of[k] = Some(z);
+        }
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut slot_of_zip: Vec<Option<usize>> = vec![None; zips.len()];
+    for (k, g) in group_of.iter().enumerate() {
+        match g.map(|z| (z, slot_of_zip[z])) {
+            Some((_, Some(slot))) => out[slot].push(k),
+            Some((z, None)) => {
+                slot_of_zip[z] = Some(out.len());
+                out.push(vec![k]);
+            }
+            None => out.push(vec![k]),
+        }
+    }
+    for g in &out {
+        let first = &varies[g[0]];
+        if let Some(v) = g[1..]
+            .iter()
+            .map(|&k| &varies[k])
+            .find(|v| v.values.len() != first.values.len())
+        {
+            return Err(format!(
+                "--zip: `{}` has {} values but `{}` has {}; zipped keys advance together, so give them the same number of values",
+                first.key,
+                first.values.len(),
+                v.key,
+                v.values.len()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The zips of `groups` as key lists (groups of one left out), in grid
+/// order: what sweep.json records.
+pub fn zip_keys(varies: &[Vary], groups: &[Vec<usize>]) -> Vec<Vec<String>> {
+    groups
+        .iter()
+        .filter(|g| g.len() > 1)
+        .map(|g| g.iter().map(|&k| varies[k].key.clone()).collect())
+        .collect()
+}
+
+/// The grid of all `--vary` combinations, zipped keys advancing together and
+/// the first group varying slowest; each point is its list of (key, value) in
+/// `--vary` order. Refuses duplicate keys, the zips [`groups`] refuses, and
+/// grids larger than [`MAX_POINTS`].
+pub fn grid(varies: &[Vary], zips: &[Vec<String>]) -> Result<Vec<Vec<(String, String)>>, String> {
     if varies.is_empty() {
         return Err(format!("sweep needs at least one --vary: {HINT}"));
     }
@@ -224,12 +323,15 @@ pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<(String, String)>>, String> {
             ));
         }
     }
-    let total = varies
+    let groups = groups(varies, zips)?;
+    // A group's length is that of any of its keys: they are equal.
+    let len = |g: &Vec<usize>| varies[g[0]].values.len();
+    let total = groups
         .iter()
-        .try_fold(1usize, |acc, v| acc.checked_mul(v.values.len()))
+        .try_fold(1usize, |acc, g| acc.checked_mul(len(g)))
         .filter(|n| *n <= MAX_POINTS)
         .ok_or_else(|| {
-            let sizes: Vec<String> = varies.iter().map(|v| v.values.len().to_string()).collect();
+            let sizes: Vec<String> = groups.iter().map(|g| len(g).to_string()).collect();
             format!(
                 "the sweep would have {} points, more than the limit of {MAX_POINTS}; use fewer values or larger steps",
                 sizes.join(" x ")
@@ -237,11 +339,14 @@ pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<(String, String)>>, String> {
         })?;
     Ok((0..total)
         .map(|mut idx| {
-            // Mixed-radix digits, last key fastest.
+            // Mixed-radix digits over the groups, last group fastest; every
+            // key of a group takes the group's digit.
             let mut point = vec![(String::new(), String::new()); varies.len()];
-            for (k, v) in varies.iter().enumerate().rev() {
-                let n = v.values.len();
-                point[k] = (v.key.clone(), v.values[idx % n].clone());
+            for g in groups.iter().rev() {
+                let (n, digit) = (len(g), idx % len(g));
+                for &k in g {
+                    point[k] = (varies[k].key.clone(), varies[k].values[digit].clone());
+                }
                 idx /= n;
             }
             point
@@ -328,13 +433,108 @@ mod tests {
     fn grid_order_first_key_slowest() {
         let a = parse_vary("a=1,2").unwrap();
         let b = parse_vary("b=x,y,z").unwrap();
-        let g = grid(&[a.clone(), b]).unwrap();
+        let g = grid(&[a.clone(), b], &[]).unwrap();
         let flat: Vec<String> = g.iter().map(|p| format!("{}{}", p[0].1, p[1].1)).collect();
         assert_eq!(flat, ["1x", "1y", "1z", "2x", "2y", "2z"]);
-        assert!(grid(&[]).unwrap_err().contains("at least one --vary"));
-        assert!(grid(&[a.clone(), a]).unwrap_err().contains("twice"));
+        assert!(grid(&[], &[]).unwrap_err().contains("at least one --vary"));
+        assert!(grid(&[a.clone(), a], &[]).unwrap_err().contains("twice"));
         let big = parse_vary("c=0..9999:1").unwrap();
-        let e = grid(&[big, parse_vary("d=1,2").unwrap()]).unwrap_err();
+        let e = grid(&[big, parse_vary("d=1,2").unwrap()], &[]).unwrap_err();
         assert!(e.contains("10000 x 2") && e.contains("limit"), "{e}");
+    }
+
+    fn varies(args: &[&str]) -> Vec<Vary> {
+        args.iter().map(|a| parse_vary(a).unwrap()).collect()
+    }
+
+    fn zips(args: &[&str]) -> Vec<Vec<String>> {
+        args.iter().map(|a| parse_zip(a).unwrap()).collect()
+    }
+
+    /// Each point as its values joined, in --vary order.
+    fn flat(g: &[Vec<(String, String)>]) -> Vec<String> {
+        g.iter()
+            .map(|p| p.iter().map(|(_, v)| v.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn zipped_keys_advance_together() {
+        let v = varies(&["a=1,2,3", "b=x,y,z"]);
+        let g = grid(&v, &zips(&["a,b"])).unwrap();
+        assert_eq!(flat(&g), ["1x", "2y", "3z"]);
+        assert_eq!(g[1], [("a".into(), "2".into()), ("b".into(), "y".into())]);
+    }
+
+    #[test]
+    fn zip_groups_take_their_first_keys_place_in_the_grid() {
+        // Groups {a, c} and {b}: {a, c} first (a is the first --vary), so
+        // slowest; points keep --vary order (a, b, c).
+        let v = varies(&["a=1,2", "b=x,y,z", "c=p,q"]);
+        let g = grid(&v, &zips(&["c,a"])).unwrap();
+        assert_eq!(flat(&g), ["1xp", "1yp", "1zp", "2xq", "2yq", "2zq"]);
+        // The order of names in --zip does not matter.
+        assert_eq!(g, grid(&v, &zips(&["a,c"])).unwrap());
+        // Two zips: {a, c} (slowest), then {b, d}.
+        let v = varies(&["a=1,2", "b=x,y", "c=p,q", "d=7,8"]);
+        let g = grid(&v, &zips(&["d,b", "c,a"])).unwrap();
+        assert_eq!(flat(&g), ["1xp7", "1yp8", "2xq7", "2yq8"]);
+        // {b, d} is the second group, between a and c.
+        let g = grid(&v, &zips(&["d,b"])).unwrap();
+        assert_eq!(
+            flat(&g),
+            ["1xp7", "1xq7", "1yp8", "1yq8", "2xp7", "2xq7", "2yp8", "2yq8"]
+        );
+        assert_eq!(
+            zip_keys(&v, &groups(&v, &zips(&["d,b", "c,a"])).unwrap()),
+            [["a", "c"], ["b", "d"]]
+        );
+    }
+
+    #[test]
+    fn zip_accepts_load_scale_like_vary() {
+        let v = varies(&["load_scale=1,1.2", "users.agent.count=20,24"]);
+        let z = zips(&["users.agent.count,load_scale"]);
+        assert_eq!(z, [["users.agent.count", "simulation.load_scale"]]);
+        let g = grid(&v, &z).unwrap();
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[1][0], ("simulation.load_scale".into(), "1.2".into()));
+    }
+
+    #[test]
+    fn bad_zips_say_what_is_wrong() {
+        for (arg, want) in [
+            ("a", "names one key"),
+            ("a,", "empty key"),
+            (",a", "empty key"),
+            ("a,a", "names `a` twice"),
+            ("load_scale,simulation.load_scale", "twice"),
+        ] {
+            let e = parse_zip(arg).unwrap_err();
+            assert!(e.contains(want) && e.contains("--zip"), "{arg}: {e}");
+        }
+        let v = varies(&["a=1,2", "b=x,y", "c=p,q"]);
+        let e = grid(&v, &zips(&["a,x"])).unwrap_err();
+        assert!(
+            e.contains("`x` is not given by --vary") && e.contains("varied: a, b, c"),
+            "{e}"
+        );
+        let e = grid(&v, &zips(&["a,b", "c,a"])).unwrap_err();
+        assert!(
+            e.contains("`a` is in two --zip groups (a,b and c,a)"),
+            "{e}"
+        );
+        let v = varies(&["a=1,2,3", "b=x,y"]);
+        let e = grid(&v, &zips(&["a,b"])).unwrap_err();
+        assert!(
+            e.contains("`a` has 3 values but `b` has 2") && e.contains("same number"),
+            "{e}"
+        );
+        // The limit counts a zip once.
+        let v = varies(&["c=1..5000:1", "d=1..5000:1", "e=1,2"]);
+        assert_eq!(grid(&v, &zips(&["c,d"])).unwrap().len(), 10_000);
+        let v = varies(&["c=1..5000:1", "d=1..5000:1", "e=1,2,3"]);
+        let e = grid(&v, &zips(&["c,d"])).unwrap_err();
+        assert!(e.contains("5000 x 3") && e.contains("limit"), "{e}");
     }
 }

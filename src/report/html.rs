@@ -602,9 +602,83 @@ fn axis_value(v: &str) -> Option<f64> {
     })
 }
 
+/// What report.html takes from sweep.json: the scenario name (and shard) for
+/// the title, named after the scenario rather than the folder so a merge of
+/// shards writes the same page as the unsharded sweep, and the `--zip` groups.
+#[derive(serde::Deserialize, Default)]
+struct SweepMeta {
+    scenario: Option<String>,
+    shard: Option<String>,
+    #[serde(default)]
+    zip: Vec<Vec<String>>,
+}
+
+impl SweepMeta {
+    /// `dir/sweep.json`, or nothing known when it is absent or unreadable.
+    fn read(dir: &Path) -> SweepMeta {
+        std::fs::read_to_string(dir.join("sweep.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    fn title(&self, dir: &Path) -> String {
+        match (&self.scenario, &self.shard) {
+            (Some(s), Some(sh)) => format!("routesim sweep report: {s} (shard {sh}, partial)"),
+            (Some(s), None) => format!("routesim sweep report: {s}"),
+            (None, _) => format!("routesim sweep report: {}", dir.display()),
+        }
+    }
+
+    /// Splits the `varied` keys (indices into `keys`, the first being x)
+    /// into those zipped with x, which move along the x axis, and the rest,
+    /// whose combinations make the lines.
+    fn split_keys(&self, keys: &[&str], varied: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let Some(&xk) = varied.first() else {
+            return (Vec::new(), Vec::new());
+        };
+        let x_zip = self.zip.iter().find(|z| z.iter().any(|k| k == keys[xk]));
+        varied[1..]
+            .iter()
+            .partition(|&&k| x_zip.is_some_and(|z| z.iter().any(|z| z == keys[k])))
+    }
+}
+
+/// The lines of a sweep chart: one per distinct combination of the values
+/// of `line_keys`, in point order, so no parameter is merged into a line.
+struct Lines {
+    /// `key=value, key=value`, or `*` when there is a single line.
+    labels: Vec<String>,
+    /// Per point, the index of its line.
+    of_point: Vec<usize>,
+}
+
+impl Lines {
+    fn new(keys: &[&str], values: &[Vec<String>], line_keys: &[usize]) -> Lines {
+        let mut labels: Vec<String> = Vec::new();
+        let of_point = values
+            .iter()
+            .map(|v| {
+                let label = if line_keys.is_empty() {
+                    "*".to_string()
+                } else {
+                    let parts: Vec<String> = line_keys
+                        .iter()
+                        .map(|&k| format!("{}={}", keys[k], v[k]))
+                        .collect();
+                    parts.join(", ")
+                };
+                slot(&mut labels, &label)
+            })
+            .collect();
+        Lines { labels, of_point }
+    }
+}
+
 /// Reads `dir/sweep.csv` (`point,param_<key>...,service,metric,mean,ci95,min,max,replications`)
 /// and writes `dir/report.html`: the headline metrics of service `*` against
-/// the first varied parameter, one line per value of the second.
+/// the first varied parameter (x), one line per combination of the values of
+/// the other varied parameters, except those zipped with x in sweep.json.
 pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
     let path = dir.join("sweep.csv");
     let csv = Csv::open(&path)?.ok_or_else(|| {
@@ -663,7 +737,6 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
         .filter(|&k| distinct(k).len() > 1)
         .collect();
     let xk = varied.first().copied().unwrap_or(0);
-    let lk = varied.get(1).copied();
     let x_vals = distinct(xk);
     let numeric = x_vals.iter().all(|v| axis_value(v).is_some());
     let x_of = |v: &str| {
@@ -677,43 +750,50 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
         }
     };
     let cats: Vec<String> = x_vals.iter().map(|s| s.to_string()).collect();
-    let line_vals: Vec<&str> = lk.map(&distinct).unwrap_or_else(|| vec![""]);
-    let x_name = &params[xk].1;
-    // Named after the scenario in sweep.json, not the folder, so a merge of
-    // shards writes the same page as the unsharded sweep.
-    #[derive(serde::Deserialize)]
-    struct Meta {
-        scenario: String,
-        shard: Option<String>,
-    }
-    let meta = std::fs::read_to_string(dir.join("sweep.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Meta>(&t).ok());
-    let title = match &meta {
-        Some(Meta {
-            scenario,
-            shard: Some(sh),
-        }) => format!("routesim sweep report: {scenario} (shard {sh}, partial)"),
-        Some(m) => format!("routesim sweep report: {}", m.scenario),
-        None => format!("routesim sweep report: {}", dir.display()),
+    let keys: Vec<&str> = params.iter().map(|(_, k)| k.as_str()).collect();
+    let x_name = keys[xk];
+    let meta = SweepMeta::read(dir);
+    let (with_x, line_keys) = meta.split_keys(&keys, &varied);
+    let lines = Lines::new(&keys, &values, &line_keys);
+    let title = meta.title(dir);
+    let names = |ks: &[usize]| {
+        ks.iter()
+            .map(|&k| format!("<code>{}</code>", esc(keys[k])))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let mut b = String::new();
     let _ = writeln!(
         b,
-        "<h1>{}</h1>\n<p class=\"note\">{} points from sweep.csv; x: <code>{}</code>{}; service <code>*</code>.</p>",
+        "<h1>{}</h1>\n<p class=\"note\">{} points from sweep.csv; x: <code>{}</code>{}{}; service <code>*</code>.</p>",
         esc(&title),
         points.len(),
         esc(x_name),
-        lk.map(|k| format!("; one line per <code>{}</code>", esc(&params[k].1)))
-            .unwrap_or_default()
+        if with_x.is_empty() {
+            String::new()
+        } else {
+            let verb = if with_x.len() == 1 { "moves" } else { "move" };
+            format!(" (zipped: {} {verb} together with it)", names(&with_x))
+        },
+        if line_keys.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; one line per combination of {} ({} lines)",
+                names(&line_keys),
+                lines.labels.len()
+            )
+        }
     );
     b.push_str("<section id=\"sweep\">\n<h2>Metrics against the varied parameter</h2>\n<div class=\"charts\">\n");
     for (m, (_, label, range)) in SWEEP_METRICS.iter().enumerate() {
-        let series: Vec<Series> = line_vals
+        let series: Vec<Series> = lines
+            .labels
             .iter()
-            .map(|lv| {
+            .enumerate()
+            .map(|(l, name)| {
                 let mut pts: Vec<(f64, f64)> = (0..points.len())
-                    .filter(|&p| lk.is_none_or(|k| values[p][k] == *lv))
+                    .filter(|&p| lines.of_point[p] == l)
                     .map(|p| {
                         let y = figures.get(&(p, m)).map_or(f64::NAN, |f| f.0);
                         (x_of(&values[p][xk]), y)
@@ -721,7 +801,7 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
                     .collect();
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 Series {
-                    name: lk.map_or("*".to_string(), |k| format!("{}={lv}", params[k].1)),
+                    name: name.clone(),
                     points: pts,
                 }
             })
@@ -815,5 +895,124 @@ mod tests {
         assert!(html.contains("no data"));
         let err = write_sweep_report(tempfile::tempdir().unwrap().path()).unwrap_err();
         assert!(err.to_string().contains("sweep.csv: not found"));
+    }
+
+    /// sweep.csv with service `*` rows only, from each point's parameter values.
+    fn sweep_csv(keys: &[&str], points: &[Vec<&str>]) -> String {
+        let mut csv = String::from("point");
+        for k in keys {
+            let _ = write!(csv, ",param_{k}");
+        }
+        csv.push_str(",service,metric,mean,ci95,min,max,replications\n");
+        for (p, vals) in points.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{p},{},*,service_level,0.{p},0.01,0,1,3",
+                vals.join(",")
+            );
+        }
+        csv
+    }
+
+    /// The legend names of the first chart, in order (each line's `<title>`).
+    fn line_names(html: &str) -> Vec<String> {
+        let first = html.split("</svg>").next().unwrap();
+        first
+            .split("<path ")
+            .skip(1)
+            .map(|p| {
+                p.split("<title>")
+                    .nth(1)
+                    .unwrap()
+                    .split("</title>")
+                    .next()
+                    .unwrap()
+            })
+            .map(|t| t.replace("&#39;", "'"))
+            .collect()
+    }
+
+    #[test]
+    fn sweep_report_draws_one_line_per_combination_of_the_other_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = [
+            "users.agent.count",
+            "services.support.acw",
+            "arrivals.0.rate",
+            "simulation.seed_note",
+        ];
+        // x: 3 values; acw x rate: 2 x 2 lines; the fourth key takes one value.
+        let mut points = Vec::new();
+        for n in ["18", "20", "22"] {
+            for acw in ["0s", "10s"] {
+                for rate in ["600/h", "900/h"] {
+                    points.push(vec![n, acw, rate, "same"]);
+                }
+            }
+        }
+        std::fs::write(dir.path().join("sweep.csv"), sweep_csv(&keys, &points)).unwrap();
+        write_sweep_report(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert_eq!(
+            line_names(&html),
+            [
+                "services.support.acw=0s, arrivals.0.rate=600/h",
+                "services.support.acw=0s, arrivals.0.rate=900/h",
+                "services.support.acw=10s, arrivals.0.rate=600/h",
+                "services.support.acw=10s, arrivals.0.rate=900/h",
+            ]
+        );
+        // Every line has one point per x value: 4 lines x 3 = 12 circles.
+        let first = html.split("</svg>").next().unwrap();
+        assert_eq!(first.matches("<circle").count(), 12);
+        assert!(html.contains("one line per combination of <code>services.support.acw</code>, <code>arrivals.0.rate</code> (4 lines)"));
+        assert!(
+            !html.contains("seed_note="),
+            "a key with one value is no line"
+        );
+        assert_eq!(
+            html.matches("<tr><td>").count(),
+            12,
+            "every point in the table"
+        );
+    }
+
+    #[test]
+    fn sweep_report_moves_keys_zipped_with_x_along_the_axis() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = [
+            "users.agent.count",
+            "services.support.acw",
+            "arrivals.0.rate",
+        ];
+        // count and rate zipped (3 steps), acw 2 values: 6 points, 2 lines.
+        let mut points = Vec::new();
+        for (n, rate) in [("20", "600/h"), ("25", "750/h"), ("30", "900/h")] {
+            for acw in ["0s", "10s"] {
+                points.push(vec![n, acw, rate]);
+            }
+        }
+        std::fs::write(dir.path().join("sweep.csv"), sweep_csv(&keys, &points)).unwrap();
+        std::fs::write(
+            dir.path().join("sweep.json"),
+            r#"{"scenario": "mmc", "shard": null, "zip": [["users.agent.count", "arrivals.0.rate"]]}"#,
+        )
+        .unwrap();
+        write_sweep_report(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert_eq!(
+            line_names(&html),
+            ["services.support.acw=0s", "services.support.acw=10s"]
+        );
+        let first = html.split("</svg>").next().unwrap();
+        assert_eq!(first.matches("<circle").count(), 6);
+        assert!(html.contains("(zipped: <code>arrivals.0.rate</code> moves together with it)"));
+        assert!(html.contains("routesim sweep report: mmc"));
+        // Without the zip in sweep.json, rate is a line key of its own: one
+        // line per (acw, rate), 6 lines of one point each.
+        std::fs::write(dir.path().join("sweep.json"), r#"{"scenario": "mmc"}"#).unwrap();
+        write_sweep_report(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert_eq!(line_names(&html).len(), 6);
     }
 }

@@ -11,6 +11,11 @@ const H: f64 = 300.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const BOTTOM: f64 = 46.0;
+/// Height of one row of legend entries.
+const LEGEND_ROW: f64 = 14.0;
+/// The y of the last legend row (the sixth), which only says how many
+/// entries did not fit: the plot keeps most of the height.
+const LEGEND_LAST_ROW: f64 = 28.0 + 5.0 * LEGEND_ROW;
 const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -144,18 +149,34 @@ fn open(
         esc(c.title)
     );
     let top = if legend.len() > 1 {
-        let mut x = LEFT;
+        // Entries wrap onto further rows (the plot gives up the height), so
+        // many or long names, as a sweep's lines have, stay readable.
+        let (mut x, mut y) = (LEFT, 28.0);
         for (i, name) in legend.iter().enumerate() {
             let col = PALETTE[i % PALETTE.len()];
+            let width = 28.0 + 7.0 * name.chars().count() as f64;
+            if x > LEFT && x + width > W - RIGHT {
+                (x, y) = (LEFT, y + LEGEND_ROW);
+                if y >= LEGEND_LAST_ROW {
+                    let _ = write!(
+                        s,
+                        r#"<text x="{LEFT}" y="{}" class="legend">… and {} more (hover a line for its name)</text>"#,
+                        y + 6.0,
+                        legend.len() - i
+                    );
+                    break;
+                }
+            }
             let _ = write!(
                 s,
-                r#"<rect x="{x:.1}" y="28" width="12" height="4" fill="{col}"/><text x="{:.1}" y="34" class="legend">{}</text>"#,
+                r#"<rect x="{x:.1}" y="{y}" width="12" height="4" fill="{col}"/><text x="{:.1}" y="{}" class="legend">{}</text>"#,
                 x + 16.0,
+                y + 6.0,
                 esc(name)
             );
-            x += 28.0 + 7.0 * name.chars().count() as f64;
+            x += width;
         }
-        48.0
+        y + 20.0
     } else {
         32.0
     };
@@ -459,6 +480,29 @@ mod tests {
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert!(!s.contains("NaN") && !s.contains("inf"));
         assert!(s.contains(">b</text>"), "legend names the second series");
+    }
+
+    #[test]
+    fn long_legends_wrap_and_stop_at_the_last_row() {
+        let series = |n: usize| -> Vec<Series> {
+            (0..n)
+                .map(|i| Series {
+                    name: format!("services.support.acw={i}s, arrivals.0.rate=600/h"),
+                    points: vec![(0.0, i as f64), (1.0, 1.0)],
+                })
+                .collect()
+        };
+        // One entry (~330 px) per row of the 560 px legend.
+        let s = line_chart(&chart(), &series(3));
+        for y in ["28", "42", "56"] {
+            assert!(s.contains(&format!("y=\"{y}\" width=\"12\"")), "row at {y}");
+        }
+        assert!(!s.contains("more"));
+        // Rows 1 to 5 hold entries, the sixth says how many are left out.
+        let s = line_chart(&chart(), &series(9));
+        assert_eq!(s.matches("width=\"12\" height=\"4\"").count(), 5);
+        assert!(s.contains("… and 4 more (hover a line for its name)"));
+        assert_eq!(s.matches("<path").count(), 9, "every line is drawn");
     }
 
     #[test]
