@@ -42,7 +42,7 @@ pub struct CompareArgs {
     /// How to print the significant changes.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Folder for comparison.csv [default: NEW].
+    /// Folder for comparison.csv (and comparison_intervals.csv) [default: NEW].
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
