@@ -443,3 +443,141 @@ fn zstd_sessions_decompress_to_the_plain_file() {
         .code(2)
         .stderr(predicate::str::contains("sessions.csv.zst"));
 }
+
+/// `routesim run` of mmc.toml for 4 hours (16 intervals of 15 minutes), 5
+/// replications, into `dir`.
+fn run_four_hours(dir: &Path, extra: &[&str]) {
+    routesim()
+        .arg("run")
+        .arg(SCENARIO)
+        .args(["--set", "simulation.duration=4h", "--replications", "5"])
+        .args(["--quiet", "-o"])
+        .arg(dir)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn compare_per_interval_finds_the_worse_hours_and_gates_them() {
+    let t = tempfile::tempdir().unwrap();
+    let (base, fewer, coarse) = (
+        t.path().join("base"),
+        t.path().join("fewer"),
+        t.path().join("coarse"),
+    );
+    run_four_hours(&base, &[]);
+    run_four_hours(&fewer, &["--set", "users.agent.count=17"]);
+    run_four_hours(&coarse, &["--set", "simulation.interval=30m"]);
+    let compare = |new: &Path, extra: &[&str]| {
+        let mut c = routesim();
+        c.arg("compare")
+            .arg(&base)
+            .arg(new)
+            .arg("--allow-different")
+            .args(extra);
+        c.assert()
+    };
+
+    // Without --per-interval nothing is added.
+    compare(&fewer, &[])
+        .code(1)
+        .stdout(predicate::str::contains("per interval").not());
+    assert!(!fewer.join("comparison_intervals.csv").exists());
+
+    // One row per interval x service x metric of intervals.csv.
+    compare(&fewer, &["--per-interval"]).code(1).stdout(
+        predicate::str::is_match(r"per interval: 192 cells .* compared: [1-9]\d* worse")
+            .unwrap()
+            .and(
+                predicate::str::is_match(r"\n2026-11-23T\d\d:\d\d +support +\S+ .* worse\n")
+                    .unwrap(),
+            )
+            .and(predicate::str::contains("all intervals in")),
+    );
+    let intervals = String::from_utf8(read(base.join("intervals.csv"))).unwrap();
+    let cells: std::collections::BTreeSet<(&str, &str)> = intervals
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1], f[2])
+        })
+        .collect();
+    assert_eq!(cells.len(), 16, "16 intervals of one service");
+    let csv = String::from_utf8(read(fewer.join("comparison_intervals.csv"))).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        routesim::report::compare_intervals::COMPARISON_INTERVALS_HEADER.trim_end()
+    );
+    assert_eq!(
+        csv.lines().count(),
+        1 + cells.len() * routesim::report::compare_intervals::INTERVAL_METRICS.len()
+    );
+    let worse_sl = csv
+        .lines()
+        .filter(|l| l.contains(",support,service_level,") && l.ends_with(",worse"))
+        .count();
+    assert!(
+        worse_sl > 0,
+        "three agents fewer: some intervals worse\n{csv}"
+    );
+    assert!(!csv.contains("NaN") && !csv.contains("inf"));
+
+    // Per-interval verdicts gate only through every_interval: tolerances
+    // (which imply --per-interval).
+    compare(
+        &fewer,
+        &["--threshold", "every_interval:service_level>-0.01"],
+    )
+    .code(1)
+    .stderr(
+        predicate::str::contains("threshold FAILED: every_interval:service_level>-0.01 in ").and(
+            predicate::str::is_match(
+                r"\n  2026-11-23T\d\d:\d\d support: change -0\.\d+, allowed -0\.01, worse",
+            )
+            .unwrap(),
+        ),
+    );
+    compare(
+        &fewer,
+        &["--threshold", "every_interval:service_level>-0.9"],
+    )
+    .success()
+    .stdout(predicate::str::contains(
+        "threshold ok: every_interval:service_level>-0.9 (16 intervals judged",
+    ));
+    let o = t.path().join("json");
+    let out = compare(
+        &fewer,
+        &[
+            "--per-interval",
+            "--format",
+            "json",
+            "-o",
+            o.to_str().unwrap(),
+        ],
+    )
+    .code(1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["interval_counts"]["compared"], 192);
+    let listed = doc["intervals"].as_array().unwrap();
+    assert!(listed.iter().any(|c| c["verdict"] == "worse"));
+    assert!(o.join("comparison_intervals.csv").exists());
+
+    // Different intervals: refused, saying which interval is missing where.
+    compare(&coarse, &[])
+        .code(0)
+        .stdout(predicate::str::contains("per interval").not());
+    compare(&coarse, &["--per-interval"]).code(2).stderr(
+        predicate::str::is_match(
+            r"coarse/intervals.csv: no rows for service `support` in the interval starting 2026-11-23T09:15 .*base: 16 intervals of 900 s .*new: 8 intervals of 1800 s",
+        )
+        .unwrap(),
+    );
+    compare(
+        &coarse,
+        &["--threshold", "every_interval:service_level>-0.01"],
+    )
+    .code(2);
+}

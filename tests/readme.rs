@@ -34,10 +34,13 @@ fn every_run_output_name_is_in_the_readme() {
         summary::USERS_HEADER,
         summary::REPLICATIONS_HEADER,
         summary::SUMMARY_HEADER,
+        routesim::report::compare::COMPARISON_HEADER,
+        routesim::report::compare_intervals::COMPARISON_INTERVALS_HEADER,
     ] {
         all.extend(names(h));
     }
     all.extend(routesim::stats::METRICS);
+    all.push("comparison_intervals.csv");
     let m = missing(&doc, all);
     assert!(m.is_empty(), "not in README.md: {m:?}");
     let outcomes = [

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::compare_intervals::{IntervalComparison, IntervalGate, JsonCell, INTERVAL_METRICS};
 use super::fmt::num;
 use super::results::ResultDir;
 use super::thresholds::{self, Op};
@@ -79,21 +80,129 @@ pub struct Row {
     pub verdict: Verdict,
 }
 
-/// How much worse a metric may get: `[service:]metric OP [+|-]value[%]`, a
-/// bound on new - base (relative to the base mean with `%`).
+/// The verdict on a change `diff` ± `half` (Welch 95 %) of a metric that
+/// should move in `dir`: one rule for the whole run and for each interval.
+pub fn verdict(dir: Direction, diff: f64, half: f64) -> Verdict {
+    if !(diff.is_finite() && half.is_finite()) {
+        Verdict::Undetermined
+    } else if diff.abs() <= half || diff == 0.0 {
+        Verdict::NoChange
+    } else {
+        match (dir, diff < 0.0) {
+            (Direction::Neutral, _) => Verdict::Changed,
+            (Direction::LowerIsBetter, true) | (Direction::HigherIsBetter, false) => {
+                Verdict::Better
+            }
+            _ => Verdict::Worse,
+        }
+    }
+}
+
+impl Row {
+    /// Compares one metric's values over the replications of base (`a`) and
+    /// new (`b`); undefined values (NaN) are left out, as in summary.csv.
+    pub fn judge(service: &str, metric: &'static str, a: Vec<f64>, b: Vec<f64>) -> Row {
+        let (diff, half) = welch(&a, &b);
+        let dir = direction(metric);
+        Row {
+            service: service.to_string(),
+            metric,
+            direction: dir,
+            base: estimate(a),
+            new: estimate(b),
+            diff,
+            diff_ci95: half,
+            verdict: verdict(dir, diff, half),
+        }
+    }
+
+    /// new - base relative to the base mean; NaN when the base mean is 0.
+    fn rel(&self) -> f64 {
+        if self.base.mean != 0.0 {
+            self.diff / self.base.mean.abs()
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// comparison.csv's columns `service` to `verdict` (no newline).
+    pub fn csv_fields(&self) -> String {
+        let dir = match self.direction {
+            Direction::LowerIsBetter => "lower",
+            Direction::HigherIsBetter => "higher",
+            Direction::Neutral => "neutral",
+        };
+        format!(
+            "{},{},{dir},{},{},{},{},{},{},{},{},{},{}",
+            self.service,
+            self.metric,
+            num(self.base.mean),
+            num(self.base.ci95),
+            self.base.n,
+            num(self.new.mean),
+            num(self.new.ci95),
+            self.new.n,
+            num(self.diff),
+            num(self.diff_ci95),
+            num(self.rel()),
+            self.verdict.name()
+        )
+    }
+
+    /// The printed table's cells: service, metric, base, new, diff ± ci,
+    /// relative change, verdict.
+    pub fn cells(&self) -> Vec<String> {
+        let r3 = |v: f64| num((v * 1000.0).round() / 1000.0);
+        let rel = self.rel();
+        vec![
+            self.service.clone(),
+            self.metric.to_string(),
+            r3(self.base.mean),
+            r3(self.new.mean),
+            format!(
+                "{:+} ± {}",
+                (self.diff * 1000.0).round() / 1000.0,
+                r3(self.diff_ci95)
+            ),
+            if rel.is_finite() {
+                format!("{:+.1}%", rel * 100.0)
+            } else {
+                String::new()
+            },
+            self.verdict.name().to_string(),
+        ]
+    }
+}
+
+/// How much worse a metric may get: `[every_interval:][service:]metric OP
+/// [+|-]value[%]`, a bound on new - base (relative to the base mean with
+/// `%`); with `every_interval:` in each interval of intervals.csv.
 #[derive(Debug, Clone)]
 pub struct Tolerance {
     pub source: String,
+    /// `*`: the tenant row, or per interval each service.
     pub service: String,
     pub metric: usize,
     pub op: Op,
     pub value: f64,
     pub relative: bool,
+    pub per_interval: bool,
 }
 
 pub fn parse_tolerance(src: &str, services: &[&str]) -> Result<Tolerance, String> {
-    let p = thresholds::split(src, services)?;
+    let (per_interval, expr) = match src.trim_start().strip_prefix(thresholds::EVERY_INTERVAL) {
+        Some(rest) => (true, rest),
+        None => (false, src),
+    };
+    let p = thresholds::split(expr, services)?;
     let metric = thresholds::resolve_metric(src, p.metric)?;
+    if per_interval && !INTERVAL_METRICS.contains(&METRICS[metric]) {
+        return Err(format!(
+            "threshold `{src}`: `{}` is not a column of intervals.csv; every_interval: takes one of {}",
+            METRICS[metric],
+            INTERVAL_METRICS.join(", ")
+        ));
+    }
     if matches!(p.op, Op::Eq | Op::Ne) {
         return Err(format!(
             "threshold `{src}`: compare bounds the change with <, <=, > or >=, e.g. `wait_p95_s<+10%` or `p_abandon<+0.01`"
@@ -122,19 +231,76 @@ pub fn parse_tolerance(src: &str, services: &[&str]) -> Result<Tolerance, String
         op: p.op,
         value: if relative { value / 100.0 } else { value },
         relative,
+        per_interval,
     })
+}
+
+impl Tolerance {
+    pub fn metric_name(&self) -> &'static str {
+        METRICS[self.metric]
+    }
+
+    /// The bound on new - base for a comparison with this base mean.
+    pub fn allowed(&self, base_mean: f64) -> f64 {
+        if self.relative {
+            self.value * base_mean.abs()
+        } else {
+            self.value
+        }
+    }
+
+    /// Whether `r`'s change stays within the bound: a change fails only
+    /// when it is significant and beyond the bound. None when `r` cannot be
+    /// judged (undetermined).
+    pub fn holds(&self, r: &Row) -> Option<bool> {
+        match r.verdict {
+            Verdict::Undetermined => None,
+            v if v.significant() => Some(self.op.holds(r.diff, self.allowed(r.base.mean))),
+            _ => Some(true),
+        }
+    }
+
+    /// How far `r`'s change lies on the failing side of its bound (larger
+    /// is worse): picks the worst interval to report.
+    pub fn excess(&self, r: &Row) -> f64 {
+        let allowed = self.allowed(r.base.mean);
+        match self.op {
+            Op::Lt | Op::Le => r.diff - allowed,
+            _ => allowed - r.diff,
+        }
+    }
 }
 
 /// A tolerance's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gate {
     pub expr: String,
-    /// new - base
+    /// new - base (per interval: of the worst interval)
     pub observed: Option<f64>,
     /// The bound on new - base after applying a relative tolerance.
     pub allowed: f64,
     pub verdict: Verdict,
     pub ok: bool,
+    /// `every_interval:` tolerances: what each interval gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<IntervalGate>,
+}
+
+/// A whole-run tolerance on the row of its service and metric; a missing or
+/// undetermined row fails, as thresholds on undefined values do.
+fn whole_run_gate(t: &Tolerance, rows: &[Row]) -> Gate {
+    let row = rows
+        .iter()
+        .find(|r| r.service == t.service && r.metric == t.metric_name());
+    let base_mean = row.map_or(f64::NAN, |r| r.base.mean);
+    Gate {
+        expr: t.source.clone(),
+        observed: row.map(|r| r.diff).filter(|d| d.is_finite()),
+        allowed: t.allowed(base_mean),
+        verdict: row.map_or(Verdict::Undetermined, |r| r.verdict),
+        ok: row.and_then(|r| t.holds(r)).unwrap_or(false),
+        intervals: None,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,13 +312,23 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     /// Services in only one of the two results.
     pub unmatched: Vec<String>,
+    /// With `--per-interval`: every interval, service and metric.
+    pub intervals: Option<IntervalComparison>,
     pub gates: Vec<Gate>,
-    /// Exit 1: a gate failed, or (without gates) a directional metric got worse.
+    /// Exit 1: a gate failed, or (without gates) a directional metric got
+    /// worse over the whole run. Per-interval verdicts alone never fail: of
+    /// hundreds of cells, 5 % come out significant by chance.
     pub failed: bool,
 }
 
-/// Compares every metric of every service present in both results.
-pub fn compare(base: &ResultDir, new: &ResultDir, tolerances: &[Tolerance]) -> Comparison {
+/// Compares every metric of every service present in both results, and
+/// with `intervals` every interval too.
+pub fn compare(
+    base: &ResultDir,
+    new: &ResultDir,
+    tolerances: &[Tolerance],
+    intervals: Option<IntervalComparison>,
+) -> Comparison {
     let mut rows = Vec::new();
     let mut unmatched = Vec::new();
     for (bs, service) in base.table.services.iter().enumerate() {
@@ -163,31 +339,7 @@ pub fn compare(base: &ResultDir, new: &ResultDir, tolerances: &[Tolerance]) -> C
         for (m, metric) in METRICS.iter().enumerate() {
             let a: Vec<f64> = base.table.values(bs, m).collect();
             let b: Vec<f64> = new.table.values(ns, m).collect();
-            let (diff, half) = welch(&a, &b);
-            let dir = direction(metric);
-            let verdict = if !(diff.is_finite() && half.is_finite()) {
-                Verdict::Undetermined
-            } else if diff.abs() <= half || diff == 0.0 {
-                Verdict::NoChange
-            } else {
-                match (dir, diff < 0.0) {
-                    (Direction::Neutral, _) => Verdict::Changed,
-                    (Direction::LowerIsBetter, true) | (Direction::HigherIsBetter, false) => {
-                        Verdict::Better
-                    }
-                    _ => Verdict::Worse,
-                }
-            };
-            rows.push(Row {
-                service: service.clone(),
-                metric,
-                direction: dir,
-                base: estimate(a),
-                new: estimate(b),
-                diff,
-                diff_ci95: half,
-                verdict,
-            });
+            rows.push(Row::judge(service, metric, a, b));
         }
     }
     for service in &new.table.services {
@@ -195,34 +347,14 @@ pub fn compare(base: &ResultDir, new: &ResultDir, tolerances: &[Tolerance]) -> C
             unmatched.push(format!("{service} (only in {})", new.dir.display()));
         }
     }
+    let no_intervals = IntervalComparison::default();
     let gates: Vec<Gate> = tolerances
         .iter()
         .map(|t| {
-            let row = rows
-                .iter()
-                .find(|r| r.service == t.service && r.metric == METRICS[t.metric]);
-            let (diff, verdict, base_mean) = row
-                .map_or((f64::NAN, Verdict::Undetermined, f64::NAN), |r| {
-                    (r.diff, r.verdict, r.base.mean)
-                });
-            let allowed = if t.relative {
-                t.value * base_mean.abs()
+            if t.per_interval {
+                intervals.as_ref().unwrap_or(&no_intervals).gate(t)
             } else {
-                t.value
-            };
-            // Fails when the change is significant and beyond the bound; a
-            // comparison that cannot be judged fails too, as thresholds do.
-            let ok = match verdict {
-                Verdict::Undetermined => false,
-                v if v.significant() => t.op.holds(diff, allowed),
-                _ => true,
-            };
-            Gate {
-                expr: t.source.clone(),
-                observed: diff.is_finite().then_some(diff),
-                allowed,
-                verdict,
-                ok,
+                whole_run_gate(t, &rows)
             }
         })
         .collect();
@@ -238,47 +370,103 @@ pub fn compare(base: &ResultDir, new: &ResultDir, tolerances: &[Tolerance]) -> C
         new_hash: new.meta.hash.clone(),
         rows,
         unmatched,
+        intervals,
         gates,
         failed,
     }
 }
 
-fn rel(r: &Row) -> f64 {
-    if r.base.mean != 0.0 {
-        r.diff / r.base.mean.abs()
-    } else {
-        f64::NAN
+pub const COMPARISON_HEADER: &str = "service,metric,direction,base_mean,base_ci95,base_n,new_mean,new_ci95,new_n,diff,diff_ci95,rel_diff,verdict\n";
+
+/// A plain-text table: the first `left` columns left-aligned, the rest
+/// right-aligned (numbers).
+pub fn text_table(head: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for c in rows {
+        for (k, v) in c.iter().enumerate() {
+            w[k] = w[k].max(v.chars().count());
+        }
     }
+    let mut s = String::new();
+    let mut line = |c: &[&str]| {
+        for (k, v) in c.iter().enumerate() {
+            let pad = w[k] - v.chars().count();
+            if k < left {
+                let _ = write!(s, "{v}{} ", " ".repeat(pad));
+            } else {
+                let _ = write!(s, " {}{v}", " ".repeat(pad));
+            }
+        }
+        s.push('\n');
+    };
+    line(head);
+    for c in rows {
+        line(&c.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    s
 }
 
-pub const COMPARISON_HEADER: &str = "service,metric,direction,base_mean,base_ci95,base_n,new_mean,new_ci95,new_n,diff,diff_ci95,rel_diff,verdict\n";
+/// A markdown table, preceded by an empty line.
+pub fn markdown_table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = format!(
+        "\n| {} |\n|{}\n",
+        head.join(" | "),
+        "---|".repeat(head.len())
+    );
+    for c in rows {
+        let _ = writeln!(s, "| {} |", c.join(" | "));
+    }
+    s
+}
+
+/// JSON for a number: null when undefined.
+pub fn json_num(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// The counts of each verdict, for the headline and JSON.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    pub compared: usize,
+    pub worse: usize,
+    pub better: usize,
+    pub changed: usize,
+    pub no_significant_change: usize,
+    pub undetermined: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Counts {
+        let mut c = Counts::default();
+        for r in rows {
+            c.compared += 1;
+            *match r.verdict {
+                Verdict::Worse => &mut c.worse,
+                Verdict::Better => &mut c.better,
+                Verdict::Changed => &mut c.changed,
+                Verdict::NoChange => &mut c.no_significant_change,
+                Verdict::Undetermined => &mut c.undetermined,
+            } += 1;
+        }
+        c
+    }
+
+    /// "N worse, N better, N changed (neutral), N without significant
+    /// change, N undetermined"
+    pub fn text(&self) -> String {
+        format!(
+            "{} worse, {} better, {} changed (neutral), {} without significant change, {} undetermined",
+            self.worse, self.better, self.changed, self.no_significant_change, self.undetermined
+        )
+    }
+}
 
 impl Comparison {
     /// comparison.csv: every service and metric.
     pub fn to_csv(&self) -> String {
         let mut s = String::from(COMPARISON_HEADER);
         for r in &self.rows {
-            let dir = match r.direction {
-                Direction::LowerIsBetter => "lower",
-                Direction::HigherIsBetter => "higher",
-                Direction::Neutral => "neutral",
-            };
-            let _ = writeln!(
-                s,
-                "{},{},{dir},{},{},{},{},{},{},{},{},{},{}",
-                r.service,
-                r.metric,
-                num(r.base.mean),
-                num(r.base.ci95),
-                r.base.n,
-                num(r.new.mean),
-                num(r.new.ci95),
-                r.new.n,
-                num(r.diff),
-                num(r.diff_ci95),
-                num(rel(r)),
-                r.verdict.name()
-            );
+            let _ = writeln!(s, "{}", r.csv_fields());
         }
         s
     }
@@ -305,8 +493,12 @@ impl Comparison {
             unmatched_services: &'a [String],
             thresholds: &'a [Gate],
             metrics: Vec<JRow<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            interval_counts: Option<Counts>,
+            /// The significant per-interval cells.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            intervals: Option<Vec<JsonCell<'a>>>,
         }
-        let f = |v: f64| v.is_finite().then_some(v);
         let doc = Doc {
             base: self.base.display().to_string(),
             new: self.new.display().to_string(),
@@ -322,46 +514,27 @@ impl Comparison {
                     service: &r.service,
                     metric: r.metric,
                     direction: r.direction,
-                    base_mean: f(r.base.mean),
-                    new_mean: f(r.new.mean),
-                    diff: f(r.diff),
-                    diff_ci95: f(r.diff_ci95),
+                    base_mean: json_num(r.base.mean),
+                    new_mean: json_num(r.new.mean),
+                    diff: json_num(r.diff),
+                    diff_ci95: json_num(r.diff_ci95),
                     verdict: r.verdict,
                 })
                 .collect(),
+            interval_counts: self.intervals.as_ref().map(|i| i.counts()),
+            intervals: self.intervals.as_ref().map(|i| i.significant_json()),
         };
         let mut s = serde_json::to_string_pretty(&doc).expect("comparison serializes");
         s.push('\n');
         s
     }
 
-    /// The significant changes as table cells (service, metric, base, new,
-    /// diff ± ci, relative, verdict).
-    fn significant_cells(&self) -> Vec<[String; 7]> {
-        let r3 = |v: f64| num((v * 1000.0).round() / 1000.0);
+    /// The significant changes as table cells.
+    fn significant_cells(&self) -> Vec<Vec<String>> {
         self.rows
             .iter()
             .filter(|r| r.verdict.significant())
-            .map(|r| {
-                let rel = rel(r);
-                [
-                    r.service.clone(),
-                    r.metric.to_string(),
-                    r3(r.base.mean),
-                    r3(r.new.mean),
-                    format!(
-                        "{:+} ± {}",
-                        (r.diff * 1000.0).round() / 1000.0,
-                        r3(r.diff_ci95)
-                    ),
-                    if rel.is_finite() {
-                        format!("{:+.1}%", rel * 100.0)
-                    } else {
-                        String::new()
-                    },
-                    r.verdict.name().to_string(),
-                ]
-            })
+            .map(Row::cells)
             .collect()
     }
 
@@ -379,27 +552,10 @@ impl Comparison {
         let cells = self.significant_cells();
         let mut s = self.headline();
         if !cells.is_empty() {
-            let mut w = Self::HEAD.map(str::len);
-            for c in &cells {
-                for (k, v) in c.iter().enumerate() {
-                    w[k] = w[k].max(v.chars().count());
-                }
-            }
-            let line = |s: &mut String, c: &[&str]| {
-                for (k, v) in c.iter().enumerate() {
-                    let pad = w[k] - v.chars().count();
-                    if k < 2 {
-                        let _ = write!(s, "{v}{} ", " ".repeat(pad));
-                    } else {
-                        let _ = write!(s, " {}{v}", " ".repeat(pad));
-                    }
-                }
-                s.push('\n');
-            };
-            line(&mut s, &Self::HEAD);
-            for c in &cells {
-                line(&mut s, &c.each_ref().map(String::as_str));
-            }
+            s.push_str(&text_table(&Self::HEAD, &cells, 2));
+        }
+        if let Some(i) = &self.intervals {
+            s.push_str(&i.to_text());
         }
         s
     }
@@ -408,26 +564,20 @@ impl Comparison {
         let mut s = self.headline();
         let cells = self.significant_cells();
         if !cells.is_empty() {
-            let _ = writeln!(s, "\n| {} |", Self::HEAD.join(" | "));
-            let _ = writeln!(s, "|{}", "---|".repeat(Self::HEAD.len()));
-            for c in cells {
-                let _ = writeln!(s, "| {} |", c.join(" | "));
-            }
+            s.push_str(&markdown_table(&Self::HEAD, &cells));
+        }
+        if let Some(i) = &self.intervals {
+            s.push_str(&i.to_markdown());
         }
         s
     }
 
     fn headline(&self) -> String {
-        let count = |v: Verdict| self.rows.iter().filter(|r| r.verdict == v).count();
         let mut s = format!(
-            "compare {} -> {}: {} worse, {} better, {} changed (neutral), {} without significant change, {} undetermined\n",
+            "compare {} -> {}: {}\n",
             self.base.display(),
             self.new.display(),
-            count(Verdict::Worse),
-            count(Verdict::Better),
-            count(Verdict::Changed),
-            count(Verdict::NoChange),
-            count(Verdict::Undetermined)
+            Counts::of(&self.rows).text()
         );
         for u in &self.unmatched {
             let _ = writeln!(s, "service {u}: not compared");

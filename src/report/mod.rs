@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod compare;
+pub mod compare_intervals;
 pub mod fmt;
 pub mod html;
 pub mod merge;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Every file a routesim command writes into a result folder.
-pub const RESULT_FILES: [&str; 15] = [
+pub const RESULT_FILES: [&str; 16] = [
     "sessions.csv",
     "intervals.csv",
     "users.csv",
@@ -38,6 +38,7 @@ pub const RESULT_FILES: [&str; 15] = [
     "load.csv",
     "find_max.csv",
     "comparison.csv",
+    "comparison_intervals.csv",
 ];
 
 pub struct OutDir {
