@@ -523,6 +523,10 @@ fn compare_per_interval_finds_the_worse_hours_and_gates_them() {
         "three agents fewer: some intervals worse\n{csv}"
     );
     assert!(!csv.contains("NaN") && !csv.contains("inf"));
+    // A later whole-run compare into the same folder leaves no per-interval
+    // file of the earlier one behind.
+    compare(&fewer, &[]).code(1);
+    assert!(!fewer.join("comparison_intervals.csv").exists());
 
     // Per-interval verdicts gate only through every_interval: tolerances
     // (which imply --per-interval).

@@ -106,6 +106,19 @@ pub fn execute(a: CompareArgs) -> i32 {
         eprintln!("compare: {m}");
         return EXIT_BAD_INPUT;
     }
+    if c.intervals.is_none() {
+        // A per-interval file of an earlier compare would not belong to this one.
+        let stale = dir.join(INTERVALS_FILE);
+        if let Err(e) = std::fs::remove_file(&stale) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!(
+                    "compare: {}: cannot remove the earlier file: {e}",
+                    stale.display()
+                );
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
     match a.format {
         Format::Json => out!("{}", c.to_json().trim_end()),
         Format::Markdown => out!("{}", c.to_markdown().trim_end()),
