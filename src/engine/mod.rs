@@ -834,11 +834,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 } else {
                     it.wait_sum as f64 / it.left_queue as f64 / 1e6
                 },
-                wait_p90_s: if it.waits.is_empty() {
-                    f64::NAN
-                } else {
-                    to_secs_f64(it.waits.median_equivalent(it.waits.value_at_quantile(0.9)))
-                },
+                wait_p90_s: it.wait_p90().map_or(f64::NAN, to_secs_f64),
                 mean_queue_length: if len == 0 {
                     f64::NAN
                 } else {

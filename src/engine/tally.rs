@@ -19,7 +19,7 @@ pub struct IntervalTally {
     pub left_queue: u64,
     pub in_sla: u64,
     pub wait_sum: u128,
-    pub waits: Histogram<u64>,
+    waits: IntervalWaits,
     pub qlen: TimeWeighted,
     pub selectable: TimeWeighted,
 }
@@ -35,7 +35,7 @@ impl IntervalTally {
             left_queue: 0,
             in_sla: 0,
             wait_sum: 0,
-            waits: wait_histogram(),
+            waits: IntervalWaits::default(),
             qlen: TimeWeighted::default(),
             selectable: TimeWeighted::default(),
         }
@@ -46,7 +46,13 @@ impl IntervalTally {
         self.left_queue += 1;
         self.in_sla += u64::from(in_sla);
         self.wait_sum += wait as u128;
-        record(&mut self.waits, wait);
+        self.waits.push(wait);
+    }
+
+    /// The interval's 90th percentile wait (HDR's median-equivalent value,
+    /// as for the whole run), None without waits.
+    pub fn wait_p90(&mut self) -> Option<Time> {
+        self.waits.quantile(0.9)
     }
 
     pub fn reset_counts(&mut self) {
@@ -58,7 +64,79 @@ impl IntervalTally {
         self.left_queue = 0;
         self.in_sla = 0;
         self.wait_sum = 0;
-        self.waits.reset();
+        self.waits.clear();
+    }
+}
+
+/// Most waits an interval keeps as a list before it counts them in a
+/// histogram instead (memory stays bounded whatever the interval length).
+const WAITS_LISTED: usize = 1 << 16;
+
+/// The waits of one reporting interval, for its percentile.
+///
+/// Kept as a plain list and selected at the interval's end, rather than in
+/// an HDR histogram reset at every interval: a reset clears the whole
+/// counts array (sized by the largest wait of the run), which for hourly
+/// intervals cost more than recording. The answer is the same: HDR's
+/// quantile is the bucket of the k-th smallest value (k = ceil(q n), at
+/// least 1), and the bucket depends only on the value, so selecting the
+/// k-th smallest wait and taking its bucket's median equivalent from a
+/// histogram of the same precision gives HDR's figure exactly.
+pub struct IntervalWaits {
+    listed: Vec<Time>,
+    /// Used only once an interval has more than `WAITS_LISTED` waits.
+    counted: Histogram<u64>,
+    spilled: bool,
+}
+
+impl Default for IntervalWaits {
+    fn default() -> Self {
+        IntervalWaits {
+            listed: Vec::new(),
+            counted: wait_histogram(),
+            spilled: false,
+        }
+    }
+}
+
+impl IntervalWaits {
+    #[inline]
+    pub fn push(&mut self, wait: Time) {
+        if self.spilled {
+            record(&mut self.counted, wait);
+        } else if self.listed.len() < WAITS_LISTED {
+            self.listed.push(wait);
+        } else {
+            for &w in &self.listed {
+                record(&mut self.counted, w);
+            }
+            record(&mut self.counted, wait);
+            self.listed.clear();
+            self.spilled = true;
+        }
+    }
+
+    /// HDR's `median_equivalent(value_at_quantile(q))` for 0 < q <= 1.
+    pub fn quantile(&mut self, q: f64) -> Option<Time> {
+        if self.spilled {
+            let h = &self.counted;
+            return Some(h.median_equivalent(h.value_at_quantile(q)));
+        }
+        let n = self.listed.len();
+        if n == 0 {
+            return None;
+        }
+        let k = ((q.min(1.0) * n as f64).ceil() as usize).clamp(1, n);
+        let (_, v, _) = self.listed.select_nth_unstable(k - 1);
+        Some(self.counted.median_equivalent(*v))
+    }
+
+    pub fn clear(&mut self) {
+        self.listed.clear();
+        if self.spilled {
+            self.counted.reset();
+            self.spilled = false;
+        }
     }
 }
 
@@ -147,5 +225,55 @@ impl UserTally {
     pub fn set_load(&mut self, w: Window, interval_start: Time, now: Time, load: u32) {
         self.account(w, interval_start, now);
         self.load = load;
+    }
+}
+
+#[cfg(test)]
+mod interval_waits_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The listed (and the spilled) percentile equals an HDR histogram's.
+        #[test]
+        fn listed_quantile_is_hdrs(
+            waits in prop::collection::vec(0u64..4_000_000_000, 1..3000),
+            q in 0.01f64..=1.0,
+            spill in any::<bool>(),
+        ) {
+            let mut w = IntervalWaits::default();
+            if spill {
+                w.spilled = true;
+            }
+            let mut h = wait_histogram();
+            for &x in &waits {
+                w.push(x);
+                record(&mut h, x);
+            }
+            let want = h.median_equivalent(h.value_at_quantile(q));
+            prop_assert_eq!(w.quantile(q), Some(want));
+            w.clear();
+            prop_assert_eq!(w.quantile(q), None);
+        }
+    }
+
+    #[test]
+    fn a_long_interval_spills_into_the_histogram() {
+        let mut w = IntervalWaits::default();
+        let mut h = wait_histogram();
+        for i in 0..(WAITS_LISTED as u64 + 10) {
+            let x = (i * 7919) % 1_000_003;
+            w.push(x);
+            record(&mut h, x);
+        }
+        assert!(w.spilled && w.listed.is_empty());
+        assert_eq!(
+            w.quantile(0.9),
+            Some(h.median_equivalent(h.value_at_quantile(0.9)))
+        );
+        w.clear();
+        assert!(!w.spilled);
+        w.push(5);
+        assert_eq!(w.quantile(0.9), Some(h.median_equivalent(5)));
     }
 }

@@ -146,6 +146,7 @@ impl ServiceQueue {
         self.counted(l, seq);
     }
 
+    #[inline]
     fn counted(&mut self, l: usize, seq: u64) {
         if let Some(c) = &mut self.counts {
             c[l].add(seq);
@@ -156,6 +157,7 @@ impl ServiceQueue {
 
     /// Notes that the queued task with enqueue number `seq` left (accepted,
     /// hung up, cancelled, re-filed); its entry is dropped lazily.
+    #[inline]
     pub fn remove(&mut self, p: Priority, seq: u64) {
         let l = p.index();
         if let Some(c) = &mut self.counts {
