@@ -86,6 +86,22 @@ mod tests {
         assert_eq!(secs3(1_234_499, 0), "1.234");
         assert_eq!(secs3(5 * MICROS_PER_SEC, 7 * MICROS_PER_SEC), "-2.000");
         assert_eq!(secs3(3_600_000_000, 0), "3600.000");
+        assert_eq!(secs3(400, 0), "0.000");
+        assert_eq!(secs3(5 * MICROS_PER_SEC, 5 * MICROS_PER_SEC + 400), "0.000");
+        // Against the plain formatting, over many magnitudes.
+        let mut x: u64 = 1;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let t = x >> (4 + x % 40);
+            let ms = (t + MICROS_PER_MS / 2) / MICROS_PER_MS;
+            assert_eq!(
+                secs3(t, 0),
+                format!("{}.{:03}", ms / 1000, ms % 1000),
+                "{t}"
+            );
+        }
     }
 
     #[test]
