@@ -86,3 +86,18 @@ fn readme_links_only_to_files_in_the_repository() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn every_staffing_column_is_in_the_planner_doc() {
+    let doc = std::fs::read_to_string("docs/planner.md").unwrap();
+    let m = missing(
+        &doc,
+        names(routesim::planner::staff::STAFFING_COLUMNS)
+            .into_iter()
+            .chain(["scheduled_agent_intervals", "shrinkage"]),
+    );
+    assert!(
+        m.is_empty(),
+        "staffing.csv columns not in docs/planner.md: {m:?}"
+    );
+}

@@ -92,6 +92,10 @@ fn the_schema_rejects_what_the_loader_rejects() {
             base.replace("im_capacity = 1", "im_capacity = \"lots\""),
         ),
         (
+            "shrinkage",
+            base.replace("im_capacity = 1", "im_capacity = 1\nshrinkage = 1"),
+        ),
+        (
             "distribution",
             base.replace("\"exponential\", mean", "\"normal\", mean"),
         ),

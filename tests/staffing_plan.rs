@@ -1,10 +1,12 @@
 //! Staffing plans: one `scale` semantic for staff, run and load; a group
 //! with shifts staffed; a plan written by `staff` read back as a scenario's
-//! agents gives exactly the figures staff judged.
+//! agents gives exactly the figures staff judged; shrinkage turns the plan's
+//! on-floor agents into scheduled ones without changing what is simulated.
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 
 fn routesim() -> Command {
     Command::cargo_bin("routesim").unwrap()
@@ -302,5 +304,226 @@ fn a_plan_from_staff_read_back_as_the_agents_reproduces_its_figures() {
     assert!(
         e.contains("bad.csv, line 3") && e.contains("time order"),
         "{e}"
+    );
+}
+
+/// scenarios/planner-day.toml with `shrinkage = X` on its group, if given.
+fn planner_day(dir: &Path, name: &str, shrinkage: Option<&str>) -> PathBuf {
+    let text = std::fs::read_to_string("scenarios/planner-day.toml").unwrap();
+    let text = match shrinkage {
+        Some(x) => {
+            let t = text.replacen(
+                "im_capacity = 2\n",
+                &format!("im_capacity = 2\nshrinkage = {x}\n"),
+                1,
+            );
+            assert_ne!(t, text, "the key was added");
+            t
+        }
+        None => text,
+    };
+    write(dir, name, &text)
+}
+
+/// `staff` with 3 replications into `dir/out`; stdout and staffing.csv.
+fn staff(scn: &Path, out: &Path, extra: &[&str]) -> (String, String) {
+    let a = routesim()
+        .arg("staff")
+        .arg(scn)
+        .args(["--replications", "3", "--format", "markdown", "-o"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    (
+        stdout,
+        std::fs::read_to_string(out.join("staffing.csv")).unwrap(),
+    )
+}
+
+fn numbers(csv: &str, name: &str) -> Vec<u64> {
+    column(csv, name)
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn shrinkage_must_be_a_share_below_one_named_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, want) in [
+        (
+            "-0.1",
+            "users.agents.shrinkage: got -0.1, expected a share of paid time",
+        ),
+        ("1", "users.agents.shrinkage: got 1, expected"),
+        ("1.5", "users.agents.shrinkage: got 1.5"),
+        ("nan", "users.agents.shrinkage: got NaN"),
+        (
+            "\"30%\"",
+            "`shrinkage` must be a number, got the string \"30%\"",
+        ),
+        ("true", "`shrinkage` must be a number, got the boolean true"),
+    ] {
+        let scn = planner_day(dir.path(), "bad.toml", Some(value));
+        for cmd in ["validate", "run"] {
+            routesim()
+                .arg(cmd)
+                .arg(&scn)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(want))
+                .stderr(predicate::str::contains("bad.toml"));
+        }
+    }
+    // The flag: the same range, exit 2, nothing written.
+    let scn = planner_day(dir.path(), "ok.toml", None);
+    let out = dir.path().join("o");
+    for (value, want) in [
+        ("1", "got 1, expected"),
+        ("-1", "got -1"),
+        ("30%", "`30%` is not a number"),
+    ] {
+        routesim()
+            .arg("staff")
+            .arg(&scn)
+            .arg(format!("--shrinkage={value}"))
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--shrinkage"))
+            .stderr(predicate::str::contains(want));
+    }
+    assert!(!out.exists());
+    // 0 and an integer 0 are fine; so is a fraction.
+    for value in ["0", "0.0", "0.25"] {
+        let scn = planner_day(dir.path(), "fine.toml", Some(value));
+        routesim().arg("validate").arg(&scn).assert().success();
+    }
+}
+
+#[test]
+fn staff_schedules_the_simulated_plan_after_the_groups_shrinkage_or_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = planner_day(dir.path(), "plain.toml", None);
+    let shrunk = planner_day(dir.path(), "shrunk.toml", Some("0.25"));
+    let (_, base) = staff(&plain, &dir.path().join("plain"), &[]);
+    let agents = numbers(&base, "agents");
+    assert_eq!(
+        numbers(&base, "scheduled_agents"),
+        agents,
+        "shrinkage 0: {base}"
+    );
+    assert!(agents.iter().any(|&a| a > 10), "{base}");
+
+    // The key: the same agents on the floor (same seed: the same plan was
+    // simulated), scheduled = ceil(agents / 0.75) = ceil(4 agents / 3).
+    let out = dir.path().join("shrunk");
+    let (stdout, csv) = staff(&shrunk, &out, &[]);
+    assert_eq!(numbers(&csv, "agents"), agents, "{csv}");
+    let scheduled = numbers(&csv, "scheduled_agents");
+    let want: Vec<u64> = agents.iter().map(|a| (4 * a).div_ceil(3)).collect();
+    assert_eq!(scheduled, want, "{csv}");
+    // Totals in stdout and staffing.json: on the floor and scheduled.
+    let (on_floor, rostered): (u64, u64) = (agents.iter().sum(), want.iter().sum());
+    assert!(
+        stdout.contains(&format!("plan: {on_floor} agent-intervals on the floor"))
+            && stdout.contains(&format!("{rostered} scheduled at 25 % shrinkage")),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("staffing.json")).unwrap()).unwrap();
+    assert_eq!(json["shrinkage"], 0.25);
+    assert_eq!(json["agent_intervals"], on_floor);
+    assert_eq!(json["scheduled_agent_intervals"], rostered);
+    let rows = json["intervals"].as_array().unwrap();
+    assert!(rows
+        .iter()
+        .zip(&want)
+        .all(|(r, &w)| r["scheduled_agents"] == w));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("scheduled (25 % shrinkage)"));
+    let json_out = routesim()
+        .arg("staff")
+        .arg(&shrunk)
+        .args(["--replications", "3", "--format", "json", "-o"])
+        .arg(dir.path().join("json"))
+        .output()
+        .unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(printed["scheduled_agent_intervals"], rostered);
+
+    // --shrinkage replaces the key: ceil(agents / 0.6) = ceil(5 agents / 3).
+    let (_, csv) = staff(&shrunk, &dir.path().join("flag"), &["--shrinkage", "0.4"]);
+    assert_eq!(numbers(&csv, "agents"), agents, "{csv}");
+    let want: Vec<u64> = agents.iter().map(|a| (5 * a).div_ceil(3)).collect();
+    assert_eq!(numbers(&csv, "scheduled_agents"), want, "{csv}");
+    let (_, csv) = staff(&shrunk, &dir.path().join("zero"), &["--shrinkage", "0"]);
+    assert_eq!(numbers(&csv, "scheduled_agents"), agents, "{csv}");
+}
+
+#[test]
+fn run_simulates_a_plans_agents_column_not_its_scheduled_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = planner_day(dir.path(), "day.toml", Some("0.3"));
+    let (_, with) = staff(&scn, &dir.path().join("staff"), &[]);
+    let agents = numbers(&with, "agents");
+    let scheduled = numbers(&with, "scheduled_agents");
+    assert_ne!(agents, scheduled, "{with}");
+    // The same plan without the column, and with it before `agents`.
+    let start = column(&with, "start");
+    let rows = |f: &dyn Fn(usize) -> String| (0..start.len()).map(f).collect::<String>();
+    let without = format!(
+        "start,agents\n{}",
+        rows(&|i| format!("{},{}\n", start[i], agents[i]))
+    );
+    let first = format!(
+        "scheduled_agents,start,agents\n{}",
+        rows(&|i| format!("{},{},{}\n", scheduled[i], start[i], agents[i]))
+    );
+    let mut results = Vec::new();
+    for (name, plan) in [
+        ("with.csv", with.as_str()),
+        ("without.csv", &without),
+        ("first.csv", &first),
+    ] {
+        write(dir.path(), name, plan);
+        let set = format!("users.agents.staffing={name:?}");
+        let loaded = routesim::scenario::load(&scn, std::slice::from_ref(&set))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let max = *agents.iter().max().unwrap();
+        assert_eq!(
+            loaded.scenario.users.len() as u64,
+            max,
+            "{name}: users = the largest `agents`"
+        );
+        let out = dir.path().join(name.replace(".csv", ""));
+        routesim()
+            .arg("run")
+            .arg(&scn)
+            .args([
+                "--set",
+                &set,
+                "--replications",
+                "2",
+                "--no-thresholds",
+                "--no-sessions",
+                "-q",
+                "-o",
+            ])
+            .arg(&out)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("shrinkage").not());
+        results.push((
+            std::fs::read_to_string(out.join("replications.csv")).unwrap(),
+            std::fs::read_to_string(out.join("intervals.csv")).unwrap(),
+        ));
+    }
+    assert!(
+        results[0] == results[1] && results[1] == results[2],
+        "the same plan was simulated"
     );
 }

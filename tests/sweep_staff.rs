@@ -389,13 +389,17 @@ fn staff_chats_with_capacity_3_need_clearly_fewer_agents() {
             .success();
         let csv = std::fs::read_to_string(out.join("staffing.csv")).unwrap();
         assert!(csv.starts_with(
-            "interval,start,agents,met,erlang_one_chat_agents,chat_aware_agents,arrival_rate_per_h,service_level,support:p_abandon\n"
+            "interval,start,agents,scheduled_agents,met,erlang_one_chat_agents,chat_aware_agents,arrival_rate_per_h,service_level,support:p_abandon\n"
         ), "{csv}");
         let rows = staffing_rows(&csv);
         assert_eq!(rows.len(), 1);
-        let sl: f64 = rows[0][7].parse().unwrap();
-        let pab: f64 = rows[0][8].parse().unwrap();
-        assert!(rows[0][3] == "true" && sl >= 0.8 && pab <= 0.05, "{csv}");
+        let sl: f64 = rows[0][8].parse().unwrap();
+        let pab: f64 = rows[0][9].parse().unwrap();
+        assert!(rows[0][4] == "true" && sl >= 0.8 && pab <= 0.05, "{csv}");
+        assert_eq!(
+            rows[0][3], rows[0][2],
+            "no shrinkage: scheduled = on the floor"
+        );
         needed.push(rows[0][2].parse::<u32>().unwrap());
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("staffing.json")).unwrap())
@@ -503,7 +507,7 @@ fn staff_unreachable_targets_exit_1_after_writing() {
         .stderr(contains("--max-agents"));
     let rows = staffing_rows(&std::fs::read_to_string(out.join("staffing.csv")).unwrap());
     assert_eq!(
-        (rows[0][2].as_str(), rows[0][3].as_str()),
+        (rows[0][2].as_str(), rows[0][4].as_str()),
         ("5", "false"),
         "no count met the target"
     );

@@ -40,7 +40,7 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a scenario over a grid of parameter values (`--vary`; `--zip` keys advance together); sweep.csv in DIR.
     Sweep(sweep::SweepArgs),
-    /// The fewest agents of a group meeting every --target in every interval.
+    /// The fewest agents of a group meeting every --target in every interval (on the floor; scheduled after shrinkage).
     Staff(staff::StaffArgs),
     /// Check a scenario's schema and preconditions; prints every problem found.
     Validate(validate::ValidateArgs),

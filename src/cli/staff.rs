@@ -8,6 +8,7 @@ use crate::model::time::format_duration;
 use crate::planner::erlang::Erlang;
 use crate::planner::staff::{prepare, StaffError, StaffOptions};
 use crate::scenario::limits::MAX_THREADS;
+use crate::scenario::units::{check_shrinkage, SHRINKAGE_HINT};
 
 #[derive(Args, Debug)]
 pub struct StaffArgs {
@@ -34,6 +35,13 @@ pub struct StaffArgs {
     /// Overrides the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Share of paid time the agents are away for reasons the scenario does
+    /// not model (absence, meetings, training), in [0, 1), e.g. 0.3: the plan
+    /// (agents on the floor, as simulated) is rostered as scheduled_agents =
+    /// ceil(agents / (1 - X)). Replaces the group's `shrinkage` key [default:
+    /// the key, else 0].
+    #[arg(long, value_name = "X", value_parser = parse_shrinkage)]
+    pub shrinkage: Option<f64>,
     /// Multiplies every rate and profile arrival source (sets `simulation.load_scale`).
     #[arg(long = "load-scale", value_name = "X", value_parser = super::run::parse_load_scale)]
     pub load_scale: Option<f64>,
@@ -51,6 +59,14 @@ pub struct StaffArgs {
     pub format: Format,
 }
 
+fn parse_shrinkage(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; expected {SHRINKAGE_HINT}"))?;
+    check_shrinkage(x)
+}
+
 pub fn execute(a: StaffArgs) -> i32 {
     let opts = StaffOptions {
         sets: super::run::with_load_scale(&a.set, a.load_scale),
@@ -59,6 +75,7 @@ pub fn execute(a: StaffArgs) -> i32 {
         max_agents: a.max_agents,
         seed: a.seed,
         threads: a.threads.map(|t| t as usize),
+        shrinkage: a.shrinkage,
     };
     let prepared = match prepare(&a.scenario, &a.target, opts) {
         Ok(p) => p,

@@ -13,6 +13,10 @@
 //! seeds (common random numbers), so the search is deterministic and the
 //! plan returned is one that was simulated and met every target in every
 //! interval on the figures pooled over the replications.
+//!
+//! The plan is agents on the floor. Shrinkage (time away the scenario does
+//! not model) never enters the search: it only converts the plan into the
+//! headcount to roster, [`scheduled_agents`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,7 @@ use crate::report::summary::short;
 use crate::report::table::Table;
 use crate::report::thresholds::{self, Op, Threshold};
 use crate::run::RunError;
+use crate::scenario::units::check_shrinkage;
 use crate::scenario::{self, ScenarioError};
 use crate::stats::METRICS;
 
@@ -51,6 +56,8 @@ pub struct StaffOptions {
     pub seed: Option<u64>,
     /// Worker threads; `None` = all cores.
     pub threads: Option<usize>,
+    /// `--shrinkage`: replaces the group's `shrinkage` key; `None` = the key.
+    pub shrinkage: Option<f64>,
 }
 
 impl Default for StaffOptions {
@@ -62,11 +69,27 @@ impl Default for StaffOptions {
             max_agents: 1000,
             seed: None,
             threads: None,
+            shrinkage: None,
         }
     }
 }
 
 pub use super::PlannerError as StaffError;
+
+/// The headcount to roster so that `on_floor` agents are there when a share
+/// `shrinkage` of paid time is lost to what the scenario does not model:
+/// ceil(on_floor / (1 - shrinkage)). A quotient within 1e-9 of a whole
+/// number is that number: 7 / (1 - 0.3) is 10.000000000000002 in floating
+/// point, and a planner expects 10.
+pub fn scheduled_agents(on_floor: u32, shrinkage: f64) -> u64 {
+    let x = f64::from(on_floor) / (1.0 - shrinkage);
+    let whole = x.round();
+    if (x - whole).abs() <= 1e-9 * whole.max(1.0) {
+        whole as u64
+    } else {
+        x.ceil() as u64
+    }
+}
 
 /// The staffing intervals of a scenario and, per interval, the arrival rate
 /// of each source (per second, in `scn.sources` order). The interval length
@@ -144,6 +167,8 @@ pub struct Prepared {
     /// Handle-time factor of an agent holding `capacity` chats.
     full_stretch: f64,
     shifts: WeeklyWindows,
+    /// `--shrinkage`, else the group's key: on-floor -> scheduled agents.
+    shrinkage: f64,
     targets: Vec<Threshold>,
     /// Sources whose service the group serves.
     sources: Vec<usize>,
@@ -186,6 +211,13 @@ pub fn prepare(
         })?,
     };
     let group = ids[g].to_string();
+    // The key was checked when the scenario was built; the flag is checked here.
+    let shrinkage = match opts.shrinkage {
+        Some(x) => {
+            check_shrinkage(x).map_err(|m| StaffError::Input(format!("--shrinkage: {m}")))?
+        }
+        None => raw.users[g].shrinkage(),
+    };
     if raw.users[g].staffing.is_some() {
         return Err(StaffError::Input(format!(
             "--group `{group}` takes its agents from `staffing`; staff writes a new plan: give the group a `count` instead"
@@ -285,6 +317,7 @@ pub fn prepare(
         group_index: g as u32,
         full_stretch,
         shifts: member.shifts.clone(),
+        shrinkage,
         capacity: member.capacity,
         default_sla_s: to_secs_f64(scn.services[member.services[0] as usize].sla),
         intervals: interval_rates(&scn),
@@ -313,8 +346,10 @@ pub struct IntervalStaffing {
     /// Chat-aware approximation: agents x im_capacity servers with the
     /// handle time stretched as at full capacity, in agents.
     pub chat_aware: Option<u32>,
-    /// Agents in the plan.
+    /// Agents in the plan: on the floor, as simulated.
     pub agents: u32,
+    /// The headcount to roster for `agents` on the floor, after shrinkage.
+    pub scheduled_agents: u64,
     /// Whether the interval met every target with `agents`.
     pub met: bool,
     /// The group is off shift for the whole interval: it cannot be staffed.
@@ -332,6 +367,8 @@ pub struct Staffing {
     pub group: String,
     /// Concurrent chats per agent of the group (`UNLIMITED` for no limit).
     pub capacity: u32,
+    /// Share of paid time off the floor, unmodelled (see `scheduled_agents`).
+    pub shrinkage: f64,
     pub model: &'static str,
     pub targets: Vec<Threshold>,
     /// One column per distinct target metric: `metric` or `service:metric`.
@@ -596,6 +633,7 @@ impl Prepared {
                 erlang: analytic[i].0,
                 chat_aware: analytic[i].1,
                 agents: plan[i],
+                scheduled_agents: scheduled_agents(plan[i], self.shrinkage),
                 met: ok[i],
                 off_shift: off[i],
                 achieved: columns
@@ -616,6 +654,7 @@ impl Prepared {
             replications: self.opts.replications,
             group: self.group.clone(),
             capacity: self.capacity,
+            shrinkage: self.shrinkage,
             model: model.name(&self.queue(busiest)),
             targets: self.targets.clone(),
             columns,
@@ -644,21 +683,36 @@ impl Prepared {
     }
 }
 
+/// The plan's agent-intervals; the analytic ones are `None` if unknown in
+/// any interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    /// On the floor: what was simulated.
+    pub on_floor: u64,
+    /// To roster, after shrinkage.
+    pub scheduled: u64,
+    /// Erlang with one chat per agent.
+    pub erlang: Option<u64>,
+    pub chat_aware: Option<u64>,
+}
+
+/// Fixed leading columns of staffing.csv (the target metrics follow).
+pub const STAFFING_COLUMNS: &str = "interval,start,agents,scheduled_agents,met,erlang_one_chat_agents,chat_aware_agents,arrival_rate_per_h";
+
 impl Staffing {
-    /// Agent-intervals: (plan, Erlang one chat per agent, chat-aware), each
-    /// over the intervals where it is known.
-    pub fn totals(&self) -> (u64, Option<u64>, Option<u64>) {
+    pub fn totals(&self) -> Totals {
         let sum = |f: &dyn Fn(&IntervalStaffing) -> Option<u32>| {
             self.intervals
                 .iter()
                 .map(f)
                 .try_fold(0u64, |acc, v| v.map(|v| acc + v as u64))
         };
-        (
-            self.intervals.iter().map(|i| i.agents as u64).sum(),
-            sum(&|i| i.erlang),
-            sum(&|i| i.chat_aware),
-        )
+        Totals {
+            on_floor: self.intervals.iter().map(|i| i.agents as u64).sum(),
+            scheduled: self.intervals.iter().map(|i| i.scheduled_agents).sum(),
+            erlang: sum(&|i| i.erlang),
+            chat_aware: sum(&|i| i.chat_aware),
+        }
     }
 
     /// Intervals whose targets are not met by the plan (within --max-agents,
@@ -668,11 +722,10 @@ impl Staffing {
     }
 
     /// staffing.csv: one row per interval; `start` and `agents` are what a
-    /// scenario's `[[users]] staffing = "staffing.csv"` reads back.
+    /// scenario's `[[users]] staffing = "staffing.csv"` reads back (by
+    /// name: `scheduled_agents` is for the roster, not the simulation).
     pub fn to_csv(&self) -> String {
-        let mut s = String::from(
-            "interval,start,agents,met,erlang_one_chat_agents,chat_aware_agents,arrival_rate_per_h",
-        );
+        let mut s = String::from(STAFFING_COLUMNS);
         for (name, _, _) in &self.columns {
             s.push(',');
             s.push_str(name);
@@ -681,10 +734,11 @@ impl Staffing {
         let opt = |v: Option<u32>| v.map_or(String::new(), |v| v.to_string());
         for i in &self.intervals {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{}",
                 i.index,
                 i.label,
                 i.agents,
+                i.scheduled_agents,
                 i.met,
                 opt(i.erlang),
                 opt(i.chat_aware),
@@ -708,6 +762,7 @@ impl Staffing {
             start: &'a str,
             arrival_rate_per_h: f64,
             agents: u32,
+            scheduled_agents: u64,
             met: bool,
             off_shift: bool,
             erlang_one_chat_agents: Option<u32>,
@@ -727,14 +782,16 @@ impl Staffing {
             analytic_model: &'a str,
             targets: Vec<String>,
             interval_s: f64,
+            shrinkage: f64,
             plans_simulated: u32,
             agent_intervals: u64,
+            scheduled_agent_intervals: u64,
             erlang_one_chat_agent_intervals: Option<u64>,
             chat_aware_agent_intervals: Option<u64>,
             unmet_intervals: usize,
             intervals: Vec<Row<'a>>,
         }
-        let (plan, one, chat) = self.totals();
+        let totals = self.totals();
         let doc = Doc {
             tool: "routesim",
             version: env!("CARGO_PKG_VERSION"),
@@ -747,10 +804,12 @@ impl Staffing {
             analytic_model: self.model,
             targets: self.targets.iter().map(Threshold::expr).collect(),
             interval_s: to_secs_f64(self.interval),
+            shrinkage: self.shrinkage,
             plans_simulated: self.plans_simulated,
-            agent_intervals: plan,
-            erlang_one_chat_agent_intervals: one,
-            chat_aware_agent_intervals: chat,
+            agent_intervals: totals.on_floor,
+            scheduled_agent_intervals: totals.scheduled,
+            erlang_one_chat_agent_intervals: totals.erlang,
+            chat_aware_agent_intervals: totals.chat_aware,
             unmet_intervals: self.unmet(),
             intervals: self
                 .intervals
@@ -760,6 +819,7 @@ impl Staffing {
                     start: &i.label,
                     arrival_rate_per_h: i.rate_per_s * 3600.0,
                     agents: i.agents,
+                    scheduled_agents: i.scheduled_agents,
                     met: i.met,
                     off_shift: i.off_shift,
                     erlang_one_chat_agents: i.erlang,
@@ -785,6 +845,7 @@ impl Staffing {
             "start".to_string(),
             "rate/h".into(),
             "agents".into(),
+            "scheduled".into(),
             format!("{} 1 chat/agent", self.model),
             "chat-aware".into(),
         ];
@@ -812,6 +873,7 @@ impl Staffing {
                 },
                 short(first.rate_per_s * 3600.0),
                 agents,
+                first.scheduled_agents.to_string(),
                 dash(first.erlang),
                 dash(first.chat_aware),
             ];
@@ -824,14 +886,17 @@ impl Staffing {
 
     /// The one-line comparison with the analytic figures.
     pub fn verdict_line(&self) -> String {
-        let (plan, one, chat) = self.totals();
+        let t = self.totals();
         let known = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
         let mut s = format!(
-            "plan: {plan} agent-intervals (simulated over the whole horizon); {} with one chat per agent: {}; chat-aware ({} x im_capacity servers, stretched handle time): {}",
+            "plan: {} agent-intervals on the floor (simulated over the whole horizon), {} scheduled at {} shrinkage; {} with one chat per agent: {}; chat-aware ({} x im_capacity servers, stretched handle time): {}",
+            t.on_floor,
+            t.scheduled,
+            percent(self.shrinkage),
             self.model,
-            known(one),
+            known(t.erlang),
             self.model,
-            known(chat)
+            known(t.chat_aware)
         );
         if self.unmet() > 0 {
             s.push_str(&format!(
@@ -867,6 +932,11 @@ impl Staffing {
     }
 }
 
+/// A share as a percentage for people: 0.3 -> "30 %", 0.125 -> "12.5 %".
+pub(super) fn percent(share: f64) -> String {
+    format!("{} %", num(share * 100.0))
+}
+
 fn same(a: &IntervalStaffing, b: &IntervalStaffing) -> bool {
     a.rate_per_s == b.rate_per_s
         && a.agents == b.agents
@@ -895,6 +965,20 @@ mod tests {
         // 2h10m of 15-minute intervals: 9, the last one partial.
         assert_eq!(r.len(), 9);
         assert!(r.iter().all(|v| v.len() == 1 && (v[0] - 0.3).abs() < 1e-12));
+    }
+
+    #[test]
+    fn scheduled_agents_round_up_but_not_on_floating_point_noise() {
+        for a in 0..50 {
+            assert_eq!(scheduled_agents(a, 0.0), u64::from(a));
+            // ceil(a / 0.75) = ceil(4a / 3) in integers.
+            assert_eq!(scheduled_agents(a, 0.25), u64::from(4 * a).div_ceil(3));
+        }
+        // 7 / 0.7 is 10.000000000000002 in floating point.
+        assert_eq!(scheduled_agents(7, 0.3), 10);
+        assert_eq!(scheduled_agents(25, 0.3), 36);
+        assert_eq!(percent(0.3), "30 %");
+        assert_eq!(percent(0.125), "12.5 %");
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! `staff`'s report.html: the plan per interval as a step chart beside the
-//! arrivals and the analytic figures, and each target metric per interval
+//! `staff`'s report.html: the plan per interval (on the floor and scheduled
+//! after shrinkage) as a step chart beside the arrivals and the analytic
+//! figures, and each target metric per interval
 //! with its target line.
 
 use std::fmt::Write;
 
-use super::staff::Staffing;
+use super::staff::{percent, Staffing};
 use crate::report::html::page;
 use crate::report::svg::{esc, line_chart, Chart, Series};
 
@@ -57,8 +58,12 @@ pub fn html(s: &Staffing) -> String {
         &chart("Agents per interval", "agents"),
         &[
             steps(
-                "plan (simulated)",
+                "plan: on the floor (simulated)",
                 s.intervals.iter().map(|i| f64::from(i.agents)),
+            ),
+            steps(
+                &format!("scheduled ({} shrinkage)", percent(s.shrinkage)),
+                s.intervals.iter().map(|i| i.scheduled_agents as f64),
             ),
             steps(
                 &format!("{} one chat per agent", s.model),

@@ -70,6 +70,26 @@ impl<'de> Deserialize<'de> for Capacity {
     }
 }
 
+/// `shrinkage`: a number (integer or float); its range is checked by
+/// `build` (with the key's path). Any other type is refused here, naming
+/// the key, since serde's own type error would not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shrinkage(pub f64);
+
+impl<'de> Deserialize<'de> for Shrinkage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::Float(x) => Ok(Shrinkage(x)),
+            toml::Value::Integer(i) => Ok(Shrinkage(i as f64)),
+            v => Err(serde::de::Error::custom(format!(
+                "`shrinkage` must be a number, got the {} {v}; expected {}",
+                v.type_str(),
+                super::units::SHRINKAGE_HINT
+            ))),
+        }
+    }
+}
+
 /// Reads a table as `T` and refuses anything else: serde's derived structs
 /// also accept an array, so `[[simulation]]` would be read field by field.
 fn table_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -459,6 +479,19 @@ pub struct RawUser {
     pub calls: Option<RawCalls>,
     /// A staffing plan (CSV with `start` and `agents` columns) instead of `count`.
     pub staffing: Option<String>,
+    /// Share of paid time the agents are away for reasons the scenario does
+    /// not model (absence, meetings, training, coaching), in [0, 1): 0.3 for
+    /// 30 %. Not simulated: `count` and `staffing` are agents on the floor;
+    /// `staff` rosters ceil(agents / (1 - shrinkage)) as `scheduled_agents`.
+    /// Default: 0.
+    pub shrinkage: Option<Shrinkage>,
+}
+
+impl RawUser {
+    /// The group's shrinkage as written (default 0; `build` checks the range).
+    pub fn shrinkage(&self) -> f64 {
+        self.shrinkage.map_or(0.0, |s| s.0)
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -571,6 +604,20 @@ impl JsonSchema for Capacity {
                 { "type": "integer", "minimum": 1 },
                 { "const": "unlimited" }
             ]
+        })
+    }
+}
+
+impl JsonSchema for Shrinkage {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Shrinkage".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A share of paid time in [0, 1): 0.3 for 30 %.",
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMaximum": 1
         })
     }
 }

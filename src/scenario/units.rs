@@ -1,5 +1,6 @@
 //! The scenario's textual units: durations ("250ms", "1h30m", "2d") and rates
-//! ("1080/h", "0.3/s", "20000/d").
+//! ("1080/h", "0.3/s", "20000/d"); and the range of a shrinkage, which the
+//! scenario key and `staff --shrinkage` share.
 
 use super::limits::{MAX_DURATION, MAX_RATE_PER_S};
 use crate::model::time::{from_secs_f64, to_secs_f64, Time, MICROS_PER_SEC};
@@ -7,6 +8,20 @@ use crate::model::time::{from_secs_f64, to_secs_f64, Time, MICROS_PER_SEC};
 const DURATION_HINT: &str =
     "expected a duration such as \"250ms\", \"30s\", \"5m\", \"1h30m\" or \"2d\"";
 const RATE_HINT: &str = "expected a rate such as \"1080/h\", \"0.3/s\", \"50/m\" or \"20000/d\"";
+
+/// What a valid `shrinkage` (key or `--shrinkage`) looks like.
+pub const SHRINKAGE_HINT: &str =
+    "a share of paid time away from the floor, from 0 up to (not including) 1, e.g. 0.3 for 30 %";
+
+/// Checks a shrinkage: a fraction in [0, 1) (1 would leave no time on the
+/// floor, and scheduled = on-floor / (1 - shrinkage) would divide by zero).
+pub fn check_shrinkage(x: f64) -> Result<f64, String> {
+    if (0.0..1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("got {x}, expected {SHRINKAGE_HINT}"))
+    }
+}
 
 fn unit_micros(unit: &str) -> Option<f64> {
     Some(match unit {
@@ -161,6 +176,16 @@ mod tests {
         assert!(secs_to_duration("NaN").unwrap_err().contains("finite"));
         assert!(secs_to_duration("-1").unwrap_err().contains("negative"));
         assert!(secs_to_duration("x").unwrap_err().contains("not a number"));
+    }
+
+    #[test]
+    fn shrinkage_is_a_fraction_below_one() {
+        assert_eq!(check_shrinkage(0.0), Ok(0.0));
+        assert_eq!(check_shrinkage(0.3), Ok(0.3));
+        for bad in [-0.1, 1.0, 30.0, f64::NAN, f64::INFINITY] {
+            let e = check_shrinkage(bad).unwrap_err();
+            assert!(e.contains("0.3 for 30 %"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::model::*;
 use crate::scenario::dist::Dist;
 use crate::scenario::limits::MAX_USERS;
 use crate::scenario::raw::{Capacity, RawScenario};
+use crate::scenario::units::check_shrinkage;
 
 pub fn build_users(
     cx: &mut Ctx,
@@ -165,6 +166,11 @@ pub fn build_users(
                 &loc,
                 "decline_probability + no_answer_probability must not exceed 1",
             );
+        }
+        // Only `staff` uses it (on-floor -> scheduled headcount); checked
+        // here so `validate` and `run` refuse a bad value too.
+        if let Err(m) = check_shrinkage(u.shrinkage()) {
+            cx.problem(format!("{loc}.shrinkage"), m);
         }
         let mut shifts = WeeklyWindows::default();
         weekly(cx, &format!("{loc}.shifts"), &u.shifts, &mut shifts);
