@@ -44,12 +44,12 @@ pub struct SweepArgs {
     /// A gate judged at every point, e.g. `p95(wait)<60s` or
     /// `every_interval:service_level>=0.8` (repeatable; after the scenario's
     /// `thresholds`). A failing point gives exit code 1 after all results
-    /// are written; a grid that explores failing points can pass
-    /// `--no-thresholds`.
+    /// are written. A grid explored on purpose often has failing points:
+    /// leave out `--threshold` and pass `--no-thresholds`.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub threshold: Vec<String>,
-    /// Judge no threshold: ignore the scenario's `thresholds = [...]`
-    /// (`--threshold` still applies).
+    /// Ignore the scenario's `thresholds = [...]`, as `run` does
+    /// (`--threshold` gates are still judged).
     #[arg(long)]
     pub no_thresholds: bool,
     /// Worker threads [default: all cores; at most 1024]. Results do not depend on it.
