@@ -16,12 +16,13 @@ use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::{commit_all, stage};
 use crate::report::html::write_run_report;
+use crate::report::interval_counts::{needs_counts, IntervalCounts, INTERVAL_COUNTS_FILE};
 use crate::report::outdir::OutDir;
 use crate::report::per_interval::IntervalFigures;
 use crate::report::session_stats::SessionStats;
 use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
-use crate::report::thresholds::{evaluate_all, Threshold, Verdict};
+use crate::report::thresholds::{Threshold, Verdict};
 use crate::scenario::limits::MAX_SHARDS;
 use crate::stats::RepResult;
 
@@ -191,8 +192,8 @@ pub fn run(
                         None => session_stats = Some(st),
                     }
                 }
+                figures.push((res.replication, f));
                 results.push(res);
-                figures.push(f);
                 session_parts.extend(s);
                 interval_parts.push(i);
             }
@@ -210,9 +211,13 @@ pub fn run(
 
     let mut summary = Summary::from_results(scn, &results);
     summary.shard = opts.shard;
-    let figures = IntervalFigures::pool(figures).unwrap_or_else(|| IntervalFigures::new(scn));
-    let label = |t| scn.clock.civil(t).label();
-    let verdicts = evaluate_all(&summary, &opts.thresholds, Some((&figures, &label)));
+    let counts = IntervalCounts::new(scn, figures);
+    let verdicts = counts.judge(&summary, &opts.thresholds);
+    // `merge` re-judges per-interval thresholds from the counts.
+    let mut extra = Vec::new();
+    if needs_counts(&opts.thresholds) {
+        extra.push((INTERVAL_COUNTS_FILE, counts.to_csv().into_bytes()));
+    }
     let files = write_folder(
         scn,
         &Folder {
@@ -226,7 +231,7 @@ pub fn run(
             summary: &summary,
             verdicts: &verdicts,
             summary_json: summary.to_json(&verdicts),
-            extra: Vec::new(),
+            extra,
         },
     )?;
     let files = files.iter().map(|p| out.final_path(p)).collect();
@@ -235,7 +240,7 @@ pub fn run(
         events: results.iter().map(|r| r.events).sum(),
         tasks: results.iter().map(|r| r.tasks).sum(),
         summary,
-        intervals: figures,
+        intervals: counts.pooled(),
         verdicts,
         files,
         elapsed: started.elapsed(),

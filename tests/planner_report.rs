@@ -57,6 +57,8 @@ fn shards_merge_to_the_unsharded_run_byte_for_byte() {
         "wait_p95_s@upper<1000",
         "--threshold",
         "p_abandon<0.5",
+        "--threshold",
+        "every_interval:p_abandon<=0.5",
     ];
     run(&full, &gates);
     // 5 shards of 4 replications: the last shard is empty and merges too.
@@ -85,7 +87,7 @@ fn shards_merge_to_the_unsharded_run_byte_for_byte() {
             .arg("--quiet")
             .assert()
             .success();
-        for f in OUTPUTS {
+        for f in OUTPUTS.iter().chain(&["interval_counts.csv"]) {
             assert!(
                 read(full.join(f)) == read(merged.join(f)),
                 "{f} of the {n}-shard merge differs from the unsharded run"
@@ -94,7 +96,69 @@ fn shards_merge_to_the_unsharded_run_byte_for_byte() {
         let json = String::from_utf8(read(merged.join("summary.json"))).unwrap();
         assert!(json.contains("\"shard\": null"));
         assert!(json.contains("\"expr\": \"*:wait_p95_s@upper<1000\""));
+        assert!(json.contains("\"expr\": \"every_interval:*:p_abandon<=0.5\""));
     }
+}
+
+/// A per-interval threshold that fails: merge of the shards re-judges it
+/// from their interval_counts.csv to the unsharded run's verdict (exit 1,
+/// same summary.json), and refuses shards without that file (exit 2).
+#[test]
+fn merge_judges_per_interval_thresholds_like_the_unsharded_run() {
+    let t = tempfile::tempdir().unwrap();
+    let gate = ["--threshold", "every_interval:service_level>=0.97"];
+    let full = t.path().join("full");
+    assert_eq!(
+        run_code(&full, &gate),
+        1,
+        "the unsharded run fails its gate"
+    );
+    let full_json = String::from_utf8(read(full.join("summary.json"))).unwrap();
+    assert!(
+        full_json.contains("\"ok\": false") && full_json.contains("\"worst_interval\": \"2026-"),
+        "{full_json}"
+    );
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let d = t.path().join(format!("s{i}"));
+            let shard = format!("{i}/3");
+            let code = run_code(&d, &[&gate[..], &["--shard", &shard]].concat());
+            assert!(code <= 1, "shard {shard}: exit {code}");
+            d
+        })
+        .collect();
+    let merged = t.path().join("merged");
+    let merge = |out: &Path| {
+        let mut c = routesim();
+        c.arg("merge")
+            .args(&shards)
+            .arg("-o")
+            .arg(out)
+            .arg("--quiet");
+        c.assert()
+    };
+    merge(&merged)
+        .code(1)
+        .stderr(predicate::str::contains(
+            "threshold FAILED: every_interval:*:service_level>=0.97",
+        ))
+        .stderr(predicate::str::contains("in the worst interval, 2026-"));
+    assert_eq!(
+        String::from_utf8(read(merged.join("summary.json"))).unwrap(),
+        full_json
+    );
+    assert!(read(merged.join("interval_counts.csv")) == read(full.join("interval_counts.csv")));
+
+    // A shard folder without the counts (an older routesim, or removed).
+    std::fs::remove_file(shards[1].join("interval_counts.csv")).unwrap();
+    let refused = t.path().join("refused");
+    merge(&refused)
+        .code(2)
+        .stderr(predicate::str::contains(
+            "s1/interval_counts.csv: not found",
+        ))
+        .stderr(predicate::str::contains("rerun the shard"));
+    assert!(!refused.exists(), "a refused merge writes nothing");
 }
 
 #[test]

@@ -36,11 +36,16 @@ fn every_run_output_name_is_in_the_readme() {
         summary::SUMMARY_HEADER,
         routesim::report::compare::COMPARISON_HEADER,
         routesim::report::compare_intervals::COMPARISON_INTERVALS_HEADER,
+        routesim::report::interval_counts::INTERVAL_COUNTS_HEADER,
     ] {
         all.extend(names(h));
     }
     all.extend(routesim::stats::METRICS);
-    all.push("comparison_intervals.csv");
+    all.extend([
+        "comparison_intervals.csv",
+        "interval_counts.csv",
+        "sweep_interval_counts.csv",
+    ]);
     let m = missing(&doc, all);
     assert!(m.is_empty(), "not in README.md: {m:?}");
     let outcomes = [

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use common::mmc_scenario;
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 const FILES: [&str; 4] = [
@@ -246,4 +247,153 @@ fn bad_shard_specs_exit_2() {
             .code(2)
             .stderr(contains(format!("`{bad}`")));
     }
+}
+
+const MMC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.toml");
+/// 15 agents fail a service level of 0.8 in every interval, 22 meet it.
+const GATED: [&str; 8] = [
+    "--set",
+    "simulation.duration=4h",
+    "--vary",
+    "users.agent.count=15,22",
+    "--threshold",
+    "every_interval:service_level>=0.8",
+    "--threshold",
+    "p_abandon<0.1",
+];
+
+fn gated_sweep(out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = routesim();
+    cmd.arg("sweep")
+        .arg(MMC)
+        .args(GATED)
+        .args(extra)
+        .arg("-o")
+        .arg(out);
+    cmd
+}
+
+fn json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn sweep_judges_thresholds_at_every_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gated");
+    gated_sweep(&out, &[])
+        .assert()
+        .code(1)
+        .stdout(contains("thresholds"))
+        .stdout(contains("FAIL"))
+        .stderr(contains(
+            "point 0 (users.agent.count=15): threshold FAILED: every_interval:*:service_level>=0.8",
+        ))
+        .stderr(contains("in the worst interval, 2026-"))
+        .stderr(contains("point 1").not());
+    let doc = json(out.join("sweep.json"));
+    assert_eq!(
+        doc["thresholds"],
+        serde_json::json!(["every_interval:*:service_level>=0.8", "*:p_abandon<0.1"])
+    );
+    let (p0, p1) = (&doc["points"][0], &doc["points"][1]);
+    assert_eq!(p0["thresholds_ok"], false);
+    assert_eq!(p1["thresholds_ok"], true);
+    let worst = &p0["thresholds"][0];
+    assert_eq!(worst["ok"], false);
+    assert!(worst["worst_interval"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-"));
+    assert!(worst["failing_intervals"].as_u64().unwrap() > 0);
+    assert!(worst["observed"].as_f64().unwrap() < 0.8);
+    assert_eq!(p1["thresholds"][0]["failing_intervals"], 0);
+    // The counts are written; results do not depend on --threads.
+    let counts = std::fs::read_to_string(out.join("sweep_interval_counts.csv")).unwrap();
+    assert!(counts.starts_with("point,param_users.agent.count,replication,service,interval,interval_start,offered,queued,handled,abandoned,in_sla,wait_sum_s\n"));
+    let one = dir.path().join("one-thread");
+    gated_sweep(&one, &["--threads", "1", "--quiet"])
+        .assert()
+        .code(1);
+    for f in ["sweep.json", "sweep.csv", "sweep_interval_counts.csv"] {
+        assert!(
+            std::fs::read(out.join(f)).unwrap() == std::fs::read(one.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn no_thresholds_ignores_the_scenarios_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = dir.path().join("gated.toml");
+    let text = std::fs::read_to_string(MMC).unwrap();
+    std::fs::write(
+        &scn,
+        format!("thresholds = [\"every_interval:service_level>=0.8\"]\n{text}"),
+    )
+    .unwrap();
+    let args = [
+        "--set",
+        "simulation.duration=4h",
+        "--vary",
+        "users.agent.count=15,22",
+        "--quiet",
+    ];
+    let sweep = |out: &str, extra: &[&str]| {
+        let mut cmd = routesim();
+        cmd.arg("sweep")
+            .arg(&scn)
+            .args(args)
+            .args(extra)
+            .arg("-o")
+            .arg(dir.path().join(out));
+        cmd.assert()
+    };
+    sweep("judged", &[]).code(1).stderr(contains("point 0"));
+    sweep("free", &["--no-thresholds"]).success().stderr("");
+    let free = dir.path().join("free");
+    assert!(!free.join("sweep_interval_counts.csv").exists());
+    assert_eq!(
+        json(free.join("sweep.json"))["thresholds"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn merged_shards_of_a_gated_sweep_equal_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    gated_sweep(&full, &["--quiet"]).assert().code(1);
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let out = dir.path().join(format!("shard{i}"));
+            let code = gated_sweep(&out, &["--quiet", "--shard", &format!("{i}/3")])
+                .output()
+                .unwrap()
+                .status
+                .code();
+            assert!(matches!(code, Some(0 | 1)), "shard {i}: {code:?}");
+            out
+        })
+        .collect();
+    let out = dir.path().join("merged");
+    merge(&parts, &out)
+        .assert()
+        .code(1)
+        .stderr(contains("point 0 (users.agent.count=15): threshold FAILED"));
+    for f in FILES.iter().chain(&["sweep_interval_counts.csv"]) {
+        assert!(
+            std::fs::read(full.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+            "{f} of merged gated shards differs from the unsharded sweep"
+        );
+    }
+    // Shards without the counts cannot be re-judged: refused, nothing written.
+    std::fs::remove_file(parts[2].join("sweep_interval_counts.csv")).unwrap();
+    let refused = dir.path().join("refused");
+    merge(&parts, &refused)
+        .assert()
+        .code(2)
+        .stderr(contains("shard2/sweep_interval_counts.csv: not found"));
+    assert!(!refused.exists());
 }

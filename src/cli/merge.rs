@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{EXIT_BAD_INPUT, EXIT_OK};
+use super::EXIT_BAD_INPUT;
 use crate::out;
 use crate::planner::sweep_merge::{common_kind, merge_sweeps, FolderKind};
 use crate::report::merge::{merge, MergeOptions};
@@ -117,7 +117,7 @@ fn execute_sweep(a: &MergeArgs) -> i32 {
         out!("{}", s.table().to_text());
         out!("results in {}", a.out.display());
     }
-    EXIT_OK
+    super::sweep::report_points(s)
 }
 
 /// "point 0 replications 1, 3-4; point 2 replication 0"

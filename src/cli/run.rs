@@ -10,7 +10,7 @@ use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use crate::model::time::MICROS_PER_SEC;
 use crate::model::SimSettings;
 use crate::out;
-use crate::report::thresholds;
+use crate::report::thresholds::{self, Verdict};
 use crate::run::{run, RunOptions};
 use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
 
@@ -79,22 +79,13 @@ pub fn execute(a: RunArgs) -> i32 {
             return code;
         }
     }
-    let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
-    let mut exprs: Vec<&str> = Vec::new();
-    if !a.no_thresholds {
-        exprs.extend(scn.thresholds.iter().map(String::as_str));
-    }
-    exprs.extend(a.threshold.iter().map(String::as_str));
-    let mut gates = Vec::new();
-    for e in exprs {
-        match thresholds::parse(e, &names) {
-            Ok(t) => gates.push(t),
-            Err(m) => {
-                eprintln!("{}: {m}", a.scenario.display());
-                return EXIT_BAD_INPUT;
-            }
+    let gates = match thresholds::gather(&scn, &a.threshold, a.no_thresholds) {
+        Ok(g) => g,
+        Err(m) => {
+            eprintln!("{}: {m}", a.scenario.display());
+            return EXIT_BAD_INPUT;
         }
-    }
+    };
     let out_dir = a
         .out
         .clone()
@@ -228,41 +219,32 @@ fn span(secs: f64) -> String {
 }
 
 /// Prints threshold verdicts (failures on stderr); the exit code they give.
-pub fn report_verdicts(verdicts: &[crate::report::thresholds::Verdict], quiet: bool) -> i32 {
-    let mut failed = false;
+pub fn report_verdicts(verdicts: &[Verdict], quiet: bool) -> i32 {
     for v in verdicts {
-        let observed = v
-            .observed
-            .map_or("undefined".to_string(), crate::report::fmt::num);
         if !v.ok {
-            failed = true;
-            eprintln!(
-                "threshold FAILED: {} (observed {observed}{})",
-                v.expr,
-                where_(v)
-            );
+            eprintln!("threshold FAILED: {}", describe(v));
         } else if !quiet {
-            out!(
-                "threshold ok: {} (observed {observed}{})",
-                v.expr,
-                where_(v)
-            );
+            out!("threshold ok: {}", describe(v));
         }
     }
-    if failed {
-        EXIT_FAILED
-    } else {
+    if verdicts.iter().all(|v| v.ok) {
         EXIT_OK
+    } else {
+        EXIT_FAILED
     }
 }
 
-/// " in the worst interval, 2026-11-24T14:00; 2 of the intervals fail" for
-/// per-interval verdicts.
-fn where_(v: &crate::report::thresholds::Verdict) -> String {
-    match (&v.worst_interval, v.failing_intervals) {
+/// "EXPR (observed X)", plus " in the worst interval, 2026-11-24T14:00; 2
+/// interval(s) fail" for per-interval verdicts.
+pub fn describe(v: &Verdict) -> String {
+    let observed = v
+        .observed
+        .map_or("undefined".to_string(), crate::report::fmt::num);
+    let at = match (&v.worst_interval, v.failing_intervals) {
         (Some(at), Some(n)) => format!(" in the worst interval, {at}; {n} interval(s) fail"),
         _ => String::new(),
-    }
+    };
+    format!("{} (observed {observed}{at})", v.expr)
 }
 
 /// `--load-scale X` as the `--set` it stands for.

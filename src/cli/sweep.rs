@@ -3,8 +3,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::format::{emit, Format};
-use super::{progress, EXIT_BAD_INPUT, EXIT_OK};
-use crate::planner::sweep::{plan, run, SweepError, SweepOptions};
+use super::run::describe;
+use super::{progress, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use crate::planner::sweep::{plan, run, Sweep, SweepError, SweepOptions};
 use crate::planner::vary::{parse_vary, parse_zip};
 use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
 
@@ -40,6 +41,17 @@ pub struct SweepArgs {
     /// Multiplies every rate and profile arrival source (sets `simulation.load_scale`).
     #[arg(long = "load-scale", value_name = "X", value_parser = super::run::parse_load_scale)]
     pub load_scale: Option<f64>,
+    /// A gate judged at every point, e.g. `p95(wait)<60s` or
+    /// `every_interval:service_level>=0.8` (repeatable; after the scenario's
+    /// `thresholds`). A failing point gives exit code 1 after all results
+    /// are written. A grid explored on purpose often has failing points:
+    /// leave out `--threshold` and pass `--no-thresholds`.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub threshold: Vec<String>,
+    /// Ignore the scenario's `thresholds = [...]`, as `run` does
+    /// (`--threshold` gates are still judged).
+    #[arg(long)]
+    pub no_thresholds: bool,
     /// Worker threads [default: all cores; at most 1024]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u32>,
@@ -48,7 +60,7 @@ pub struct SweepArgs {
     /// combines the shards into exactly the unsharded sweep.
     #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
     pub shard: Option<(u32, u32)>,
-    /// Print nothing but errors.
+    /// Print nothing but errors and failing points.
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Format of the summary on stdout.
@@ -84,6 +96,8 @@ pub fn execute(a: SweepArgs) -> i32 {
         replications: a.replications,
         threads: a.threads.map(|t| t as usize),
         shard: a.shard,
+        threshold: a.threshold.clone(),
+        no_thresholds: a.no_thresholds,
     };
     let plan = match plan(&a.scenario, &varies, &zips, &opts) {
         Ok(p) => p,
@@ -156,5 +170,22 @@ pub fn execute(a: SweepArgs) -> i32 {
         ];
         emit(a.format, &lines, &sweep.table(), &sweep.to_json());
     }
-    EXIT_OK
+    report_points(&sweep)
+}
+
+/// Prints a line per point that fails a threshold (on stderr); the exit
+/// code: 1 if any point fails.
+pub fn report_points(sweep: &Sweep) -> i32 {
+    let mut code = EXIT_OK;
+    for (i, p) in sweep.failing_points() {
+        let params: Vec<String> = p.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let failed: Vec<String> = p.verdicts.iter().filter(|v| !v.ok).map(describe).collect();
+        eprintln!(
+            "point {i} ({}): threshold FAILED: {}",
+            params.join(", "),
+            failed.join("; ")
+        );
+        code = EXIT_FAILED;
+    }
+    code
 }

@@ -12,14 +12,18 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::vary::{grid, groups, zip_keys, Vary};
+use crate::engine::Sim;
 use crate::model::Scenario;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::push_str;
+use crate::report::interval_counts::{needs_counts, IntervalCounts, INTERVAL_COUNTS_HEADER};
 use crate::report::outdir::OutDir;
+use crate::report::per_interval::IntervalFigures;
 use crate::report::summary::{
     short, JsonRow, MetricTable, Summary, SummaryMeta, REPLICATIONS_HEADER, SUMMARY_HEADER,
 };
 use crate::report::table::Table;
+use crate::report::thresholds::{self, evaluate_all, Threshold, Verdict};
 use crate::run::{run_replication_quiet, RunError};
 use crate::scenario::{self, ScenarioError};
 use crate::stats::RepResult;
@@ -36,6 +40,10 @@ pub struct SweepOptions {
     /// order) with `k % n == i`. `routesim merge` combines all shards into
     /// exactly the unsharded sweep.
     pub shard: Option<(u32, u32)>,
+    /// `--threshold` expressions, judged at every point after the scenario's own.
+    pub threshold: Vec<String>,
+    /// `--no-thresholds`: ignore the scenario's `thresholds = [...]`.
+    pub no_thresholds: bool,
 }
 
 /// One grid point: its exact per-replication metrics and their summary.
@@ -47,6 +55,12 @@ pub struct Point {
     pub table: MetricTable,
     /// `Summary::from_table` of `table`; its hash is the point's scenario's.
     pub summary: Summary,
+    /// Per-replication interval counts, kept when an `every_interval:`
+    /// threshold is judged (sweep_interval_counts.csv).
+    pub counts: Option<IntervalCounts>,
+    /// The sweep's thresholds judged on this point; none when the point has
+    /// no replication here (a shard that ran none of it).
+    pub verdicts: Vec<Verdict>,
 }
 
 #[derive(Debug)]
@@ -63,12 +77,17 @@ pub struct Sweep {
     pub zips: Vec<Vec<String>>,
     /// `(i, n)` when this is shard i of n.
     pub shard: Option<(u32, u32)>,
+    /// Judged at every point.
+    pub thresholds: Vec<Threshold>,
     pub points: Vec<Point>,
     pub events: u64,
     pub elapsed: Duration,
 }
 
 pub use super::PlannerError as SweepError;
+
+/// The per-interval counts of a sweep's points (see `Sweep::to_interval_counts_csv`).
+pub const SWEEP_INTERVAL_COUNTS_FILE: &str = "sweep_interval_counts.csv";
 
 /// A loaded, validated sweep, ready to run.
 #[derive(Debug)]
@@ -79,6 +98,8 @@ pub struct Plan {
     /// The `--zip` groups, in grid order (as sweep.json records them).
     pub zips: Vec<Vec<String>>,
     pub points: Vec<(Vec<(String, String)>, Scenario)>,
+    /// The scenario's thresholds (unless `--no-thresholds`) and `--threshold`'s.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// The work items `(point, replication)` of a sweep whose points have
@@ -147,6 +168,8 @@ pub fn plan(
     let base = scenario::load_str(path, &text, &opts.sets)
         .map_err(SweepError::Scenario)?
         .scenario;
+    let thresholds = thresholds::gather(&base, &opts.threshold, opts.no_thresholds)
+        .map_err(SweepError::Input)?;
     let mut loaded = Vec::with_capacity(points.len());
     for (i, params) in points.into_iter().enumerate() {
         let mut sets = opts.sets.clone();
@@ -166,6 +189,7 @@ pub fn plan(
         varies: varies.to_vec(),
         zips,
         points: loaded,
+        thresholds,
     })
 }
 
@@ -184,30 +208,34 @@ pub fn run(
     // Flattened so that a few points with many replications, or many points
     // with one, keep every core busy alike.
     let items = plan.items(shard);
+    let counts = needs_counts(&plan.thresholds);
     let results: Vec<_> = pool.install(|| {
         items
             .par_iter()
             .map(|&(p, r)| {
-                let res = run_replication_quiet(&plan.points[p].1, r);
+                let res = run_item(&plan.points[p].1, r, counts);
                 on_done();
                 res
             })
             .collect()
     });
-    let mut per_point: Vec<Vec<RepResult>> = plan.points.iter().map(|_| Vec::new()).collect();
-    for (&(p, _), res) in items.iter().zip(results) {
-        per_point[p].push(res);
+    let mut per_point: Vec<PointRuns> = plan.points.iter().map(|_| Default::default()).collect();
+    for (&(p, r), (res, figs)) in items.iter().zip(results) {
+        per_point[p].0.push(res);
+        per_point[p].1.extend(figs.map(|f| (r, f)));
     }
-    let events = per_point.iter().flatten().map(|r| r.events).sum();
+    let events = per_point.iter().flat_map(|p| &p.0).map(|r| r.events).sum();
     let points = plan
         .points
         .iter()
         .zip(per_point)
-        .map(|((params, scn), reps)| {
+        .map(|((params, scn), (reps, figs))| {
             Point::new(
                 params.clone(),
                 meta(scn),
                 MetricTable::from_results(scn, &reps),
+                counts.then(|| IntervalCounts::new(scn, figs)),
+                &plan.thresholds,
             )
         })
         .collect();
@@ -220,10 +248,26 @@ pub fn run(
         varies: plan.varies,
         zips: plan.zips,
         shard,
+        thresholds: plan.thresholds,
         points,
         events,
         elapsed: started.elapsed(),
     })
+}
+
+/// A point's replications run: their results and (when collected) their
+/// per-interval figures.
+type PointRuns = (Vec<RepResult>, Vec<(u32, IntervalFigures)>);
+
+/// One replication of a point; with `counts`, also its per-interval figures
+/// (collecting them costs a session record per chat, so only when judged).
+fn run_item(scn: &Scenario, r: u32, counts: bool) -> (RepResult, Option<IntervalFigures>) {
+    if counts {
+        let (res, figs) = Sim::new(scn, r, IntervalFigures::new(scn)).run();
+        (res, Some(figs))
+    } else {
+        (run_replication_quiet(scn, r), None)
+    }
 }
 
 fn meta(scn: &Scenario) -> SummaryMeta {
@@ -236,13 +280,35 @@ fn meta(scn: &Scenario) -> SummaryMeta {
 }
 
 impl Point {
-    /// A point of the replications in `table`, summarised by the one aggregation.
-    pub fn new(params: Vec<(String, String)>, meta: SummaryMeta, table: MetricTable) -> Point {
+    /// A point of the replications in `table`, summarised by the one
+    /// aggregation and judged on `thresholds` (per-interval ones on
+    /// `counts`), as `sweep` and `merge` both build it.
+    pub fn new(
+        params: Vec<(String, String)>,
+        meta: SummaryMeta,
+        table: MetricTable,
+        counts: Option<IntervalCounts>,
+        thresholds: &[Threshold],
+    ) -> Point {
+        let summary = Summary::from_table(meta, &table);
+        let verdicts = match &counts {
+            _ if table.reps.is_empty() => Vec::new(),
+            Some(c) => c.judge(&summary, thresholds),
+            None => evaluate_all(&summary, thresholds, None),
+        };
         Point {
             params,
-            summary: Summary::from_table(meta, &table),
+            summary,
             table,
+            counts,
+            verdicts,
         }
+    }
+
+    /// Whether every threshold holds here; `None` when not judged (no
+    /// replication of the point in this shard).
+    pub fn thresholds_ok(&self) -> Option<bool> {
+        (!self.table.reps.is_empty()).then(|| self.verdicts.iter().all(|v| v.ok))
     }
 }
 
@@ -306,6 +372,29 @@ impl Sweep {
         String::from_utf8(out).expect("CSV of UTF-8 fields is UTF-8")
     }
 
+    /// sweep_interval_counts.csv: `point,param_<key>...,` then the rows of a
+    /// run's interval_counts.csv, per point; `merge` re-judges the
+    /// per-interval thresholds from them.
+    pub fn to_interval_counts_csv(&self) -> String {
+        let mut out = String::from_utf8(header(&self.keys, INTERVAL_COUNTS_HEADER))
+            .expect("CSV of UTF-8 fields is UTF-8");
+        for (i, p) in self.points.iter().enumerate() {
+            let prefix = String::from_utf8(row_prefix(i, &p.params)).expect("UTF-8 fields");
+            if let Some(c) = &p.counts {
+                c.write_rows(&prefix, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The points (with their numbers) where a threshold fails.
+    pub fn failing_points(&self) -> impl Iterator<Item = (usize, &Point)> {
+        self.points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.thresholds_ok() == Some(false))
+    }
+
     /// sweep.json: the same figures, per point, plus the provenance.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
@@ -316,6 +405,8 @@ impl Sweep {
             replications: u32,
             total_replications: u32,
             metrics: Vec<JsonRow<'a>>,
+            thresholds_ok: Option<bool>,
+            thresholds: &'a [Verdict],
         }
         #[derive(Serialize)]
         struct Doc<'a> {
@@ -329,6 +420,7 @@ impl Sweep {
             vary: Vec<String>,
             zip: &'a [Vec<String>],
             shard: Option<String>,
+            thresholds: Vec<String>,
             points: Vec<P<'a>>,
         }
         let doc = Doc {
@@ -342,6 +434,7 @@ impl Sweep {
             vary: self.varies.iter().map(vary_spec).collect(),
             zip: &self.zips,
             shard: self.shard.map(|(i, n)| format!("{i}/{n}")),
+            thresholds: self.thresholds.iter().map(Threshold::expr).collect(),
             points: self
                 .points
                 .iter()
@@ -357,6 +450,8 @@ impl Sweep {
                     replications: p.summary.replications,
                     total_replications: p.summary.total_replications,
                     metrics: p.summary.json_rows(),
+                    thresholds_ok: p.thresholds_ok(),
+                    thresholds: &p.verdicts,
                 })
                 .collect(),
         };
@@ -365,7 +460,8 @@ impl Sweep {
         s
     }
 
-    /// The compact table: point, parameters, and tenant-wide headline metrics.
+    /// The compact table: point, parameters, tenant-wide headline metrics
+    /// and, when thresholds are judged, `ok` / `FAIL` (`-`: not run here).
     pub fn table(&self) -> Table {
         const SHOWN: [(&str, &str); 5] = [
             ("service_level", "SL"),
@@ -376,7 +472,8 @@ impl Sweep {
         ];
         let headers = std::iter::once("point".to_string())
             .chain(self.keys.iter().cloned())
-            .chain(SHOWN.iter().map(|(_, h)| h.to_string()));
+            .chain(SHOWN.iter().map(|(_, h)| h.to_string()))
+            .chain((!self.thresholds.is_empty()).then(|| "thresholds".to_string()));
         let mut t = Table::new(headers);
         for (i, p) in self.points.iter().enumerate() {
             let mut row = vec![i.to_string()];
@@ -386,13 +483,22 @@ impl Sweep {
                     .iter()
                     .map(|(m, _)| short(p.summary.get("*", m).map_or(f64::NAN, |e| e.mean))),
             );
+            if !self.thresholds.is_empty() {
+                let verdict = match p.thresholds_ok() {
+                    Some(true) => "ok",
+                    Some(false) => "FAIL",
+                    None => "-",
+                };
+                row.push(verdict.to_string());
+            }
             t.push(row);
         }
         t
     }
 
-    /// Writes sweep.csv, sweep.json and sweep_replications.csv into `dir`,
-    /// each atomically, then report.html from sweep.csv.
+    /// Writes sweep.csv, sweep.json and sweep_replications.csv (and
+    /// sweep_interval_counts.csv when a per-interval threshold is judged)
+    /// into `dir`, each atomically, then report.html from sweep.csv.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
         let err = |path: &Path| {
             let path = path.to_path_buf();
@@ -402,11 +508,14 @@ impl Sweep {
         let final_dir = dir;
         let dir = folder.path();
         let mut files = Vec::new();
-        for (name, body) in [
+        let bodies = [
             ("sweep.csv", self.to_csv()),
             ("sweep.json", self.to_json()),
             ("sweep_replications.csv", self.to_replications_csv()),
-        ] {
+        ];
+        let counts = needs_counts(&self.thresholds)
+            .then(|| (SWEEP_INTERVAL_COUNTS_FILE, self.to_interval_counts_csv()));
+        for (name, body) in bodies.into_iter().chain(counts) {
             let p = dir.join(name);
             files.push(write_atomic(&p, body.as_bytes()).map_err(err(&p))?);
         }

@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sweep::{header, row_prefix, vary_spec, Point, Sweep};
+use super::sweep::{header, row_prefix, vary_spec, Point, Sweep, SWEEP_INTERVAL_COUNTS_FILE};
 use super::vary::{grid, Vary};
+use crate::report::interval_counts::{IntervalCounts, INTERVAL_COUNTS_HEADER};
 use crate::report::merge::ranges;
 use crate::report::summary::{MetricTable, SummaryMeta, REPLICATIONS_HEADER};
+use crate::report::thresholds::{self, Threshold, EVERY_INTERVAL};
 
 /// What a results folder holds, as far as merge can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,9 @@ struct Doc {
     #[serde(default)]
     zip: Vec<Vec<String>>,
     shard: Option<String>,
+    /// Absent in sweeps written before sweeps took thresholds: none.
+    #[serde(default)]
+    thresholds: Vec<String>,
     points: Vec<DocPoint>,
 }
 
@@ -114,6 +119,11 @@ pub struct SweepDir {
     pub points: Vec<PointMeta>,
     /// Per point: the replications this folder holds.
     pub tables: Vec<MetricTable>,
+    /// The threshold expressions judged at every point (normalised).
+    pub thresholds: Vec<String>,
+    /// Per point: its replications' interval counts, read when a threshold
+    /// is judged per interval (sweep_interval_counts.csv).
+    pub counts: Option<Vec<IntervalCounts>>,
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -174,6 +184,12 @@ impl SweepDir {
             .map(|(p, d)| Ok((p, d.scenario_hash, d.total_replications.ok_or_else(old)?)))
             .collect::<Result<Vec<_>, String>>()?;
         let tables = parse_replications(&csv_path, &read(&csv_path)?, &doc.parameters, &points)?;
+        let per_interval = doc.thresholds.iter().any(|t| t.starts_with(EVERY_INTERVAL));
+        let counts = if per_interval {
+            Some(read_counts(dir, &doc.parameters, &points, &tables)?)
+        } else {
+            None
+        };
         Ok(SweepDir {
             dir: dir.to_path_buf(),
             version: doc.version,
@@ -186,21 +202,77 @@ impl SweepDir {
             shard: doc.shard,
             points,
             tables,
+            thresholds: doc.thresholds,
+            counts,
         })
     }
 }
 
-/// sweep_replications.csv into one `MetricTable` per point: each row must
-/// start with its point's index and parameter values exactly as sweep.json
-/// gives them; the rest is parsed as replications.csv rows.
+/// sweep_interval_counts.csv of `dir`: per point, the counts of exactly the
+/// replications sweep_replications.csv holds.
+fn read_counts(
+    dir: &Path,
+    keys: &[String],
+    points: &[PointMeta],
+    tables: &[MetricTable],
+) -> Result<Vec<IntervalCounts>, String> {
+    let path = dir.join(SWEEP_INTERVAL_COUNTS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "{}: not found; the sweep judged every_interval: thresholds (see {}), which merge re-judges from this file of per-interval counts. It was written by an older routesim, or removed: rerun the shard with this routesim",
+                path.display(),
+                dir.join("sweep.json").display()
+            ))
+        }
+        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+    };
+    let rows = split_points(&path, &text, keys, INTERVAL_COUNTS_HEADER, points)?;
+    let mut counts = Vec::with_capacity(points.len());
+    for (p, (rows, table)) in rows.into_iter().zip(tables).enumerate() {
+        let c = IntervalCounts::parse_rows(&path, rows.into_iter())?;
+        let listed: Vec<u32> = table.reps.iter().map(|r| r.replication).collect();
+        if c.replications() != listed {
+            return Err(format!(
+                "{}: point {p} holds replications {}, but sweep_replications.csv lists {}; the file was edited or comes from another sweep",
+                path.display(),
+                ranges(&c.replications()),
+                ranges(&listed)
+            ));
+        }
+        counts.push(c);
+    }
+    Ok(counts)
+}
+
+/// sweep_replications.csv into one `MetricTable` per point: the rest of
+/// each row is parsed as a replications.csv row.
 fn parse_replications(
     path: &Path,
     text: &str,
     keys: &[String],
     points: &[PointMeta],
 ) -> Result<Vec<MetricTable>, String> {
+    split_points(path, text, keys, REPLICATIONS_HEADER, points)?
+        .into_iter()
+        .map(|r| MetricTable::parse_rows(path, r.into_iter()))
+        .collect()
+}
+
+/// A per-point file (`point,param_<key>...,` then `rest_header`'s columns)
+/// into each point's rows without the point columns, with their line
+/// numbers: each row must start with its point's index and parameter values
+/// exactly as sweep.json gives them, points in order.
+fn split_points<'a>(
+    path: &Path,
+    text: &'a str,
+    keys: &[String],
+    rest_header: &str,
+    points: &[PointMeta],
+) -> Result<Vec<Vec<(usize, &'a str)>>, String> {
     let at = |line: usize, m: String| format!("{}:{line}: {m}", path.display());
-    let head = header(keys, REPLICATIONS_HEADER);
+    let head = header(keys, rest_header);
     let head = String::from_utf8_lossy(&head);
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     match lines.next() {
@@ -250,9 +322,7 @@ fn parse_replications(
         })?;
         rows[p].push((n, rest));
     }
-    rows.into_iter()
-        .map(|r| MetricTable::parse_rows(path, r.into_iter()))
-        .collect()
+    Ok(rows)
 }
 
 #[derive(Debug)]
@@ -327,6 +397,7 @@ pub fn merge_sweeps(
         ));
     }
 
+    let gates = parse_thresholds(&inputs)?;
     let mut points = Vec::with_capacity(first.points.len());
     for (p, (params, hash, total)) in first.points.iter().enumerate() {
         let mut services: Option<(&Vec<String>, &Path)> = None;
@@ -364,7 +435,19 @@ pub fn merge_sweeps(
             seed: first.seed,
             total_replications: *total,
         };
-        points.push(Point::new(params.clone(), meta, table));
+        let counts = match &first.counts {
+            Some(_) => Some(IntervalCounts::combine(
+                inputs
+                    .iter()
+                    .map(|d| {
+                        let c = d.counts.as_ref().map(|c| c[p].clone()).unwrap_or_default();
+                        (c, d.dir.as_path())
+                    })
+                    .collect(),
+            )?),
+            None => None,
+        };
+        points.push(Point::new(params.clone(), meta, table, counts, &gates));
     }
     let sweep = Sweep {
         scenario: first.scenario.clone(),
@@ -375,6 +458,7 @@ pub fn merge_sweeps(
         varies: first.varies.clone(),
         zips: first.zips.clone(),
         shard: None,
+        thresholds: gates,
         points,
         events: 0,
         elapsed: Duration::ZERO,
@@ -385,6 +469,26 @@ pub fn merge_sweeps(
         files,
         missing,
     })
+}
+
+/// The sweep's thresholds, parsed against the services of its points.
+fn parse_thresholds(inputs: &[SweepDir]) -> Result<Vec<Threshold>, String> {
+    let first = &inputs[0];
+    let services: Vec<&str> = inputs
+        .iter()
+        .flat_map(|d| &d.tables)
+        .find(|t| !t.reps.is_empty())
+        .map_or_else(Vec::new, |t| {
+            t.services.iter().skip(1).map(String::as_str).collect()
+        });
+    first
+        .thresholds
+        .iter()
+        .map(|e| {
+            thresholds::parse(e, &services)
+                .map_err(|m| format!("{}: {m}", first.dir.join("sweep.json").display()))
+        })
+        .collect()
 }
 
 /// " (shards 2, 3 of 4 are not among the inputs)" when every input is a
@@ -456,6 +560,13 @@ fn check_same_sweep(inputs: &[SweepDir]) -> Result<(), String> {
         };
         if first.varies != d.varies || first.zips != d.zips {
             return Err(differs("the grid", &spec(first), &spec(d)));
+        }
+        if first.thresholds != d.thresholds {
+            return Err(differs(
+                "thresholds",
+                &first.thresholds.join(" "),
+                &d.thresholds.join(" "),
+            ));
         }
         for (p, (a, b)) in first.points.iter().zip(&d.points).enumerate() {
             if a.1 != b.1 {

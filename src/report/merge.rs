@@ -10,6 +10,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::atomic::AtomicFile;
+use super::interval_counts::{needs_counts, IntervalCounts, INTERVAL_COUNTS_FILE};
 use super::outdir::OutDir;
 use super::results::ResultDir;
 use super::summary::{MetricTable, Summary};
@@ -97,8 +98,16 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
                 .map_err(|m| format!("{}: {m}", first.dir.join("summary.json").display()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    // Per-interval thresholds need the run's intervals: `run` judges them.
-    let verdicts = evaluate_all(&summary, &gates, None);
+    // Per-interval thresholds are judged on the shards' interval counts.
+    let counts = if needs_counts(&gates) {
+        Some(read_counts(&inputs)?)
+    } else {
+        None
+    };
+    let verdicts = match &counts {
+        Some(c) => c.judge(&summary, &gates),
+        None => evaluate_all(&summary, &gates, None),
+    };
 
     let folder = OutDir::begin(&opts.out_dir)
         .map_err(|e| format!("{}: cannot write output: {e}", opts.out_dir.display()))?;
@@ -136,11 +145,13 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
         merge_rows(&inputs, &owner, name, &mut file)?;
         staged.push(file);
     }
-    for (name, body) in [
+    let files = [
         ("replications.csv", table.to_csv()),
         ("summary.csv", summary.to_csv()),
         ("summary.json", summary.to_json(&verdicts)),
-    ] {
+    ];
+    let counts_file = counts.map(|c| (INTERVAL_COUNTS_FILE, c.to_csv()));
+    for (name, body) in files.into_iter().chain(counts_file) {
         let dest = out.join(name);
         let mut file = AtomicFile::create(&dest).map_err(out_err(&dest))?;
         file.write_all(body.as_bytes()).map_err(out_err(&dest))?;
@@ -161,6 +172,41 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutput, Strin
         files,
         missing,
     })
+}
+
+/// Every input's interval_counts.csv, joined in replication order. Each
+/// must hold exactly the replications of its replications.csv.
+fn read_counts(inputs: &[ResultDir]) -> Result<IntervalCounts, String> {
+    let mut parts = Vec::with_capacity(inputs.len());
+    let paths: Vec<PathBuf> = inputs
+        .iter()
+        .map(|d| d.dir.join(INTERVAL_COUNTS_FILE))
+        .collect();
+    for (d, path) in inputs.iter().zip(&paths) {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "{}: not found; the run judged every_interval: thresholds (see {}), which merge re-judges from this file of per-interval counts. It was written by an older routesim, or removed: rerun the shard with this routesim",
+                    path.display(),
+                    d.dir.join("summary.json").display()
+                ))
+            }
+            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        };
+        let counts = IntervalCounts::parse_csv(path, &text)?;
+        let listed: Vec<u32> = d.replications().collect();
+        if counts.replications() != listed {
+            return Err(format!(
+                "{}: holds replications {}, but replications.csv lists {}; the file was edited or comes from another run",
+                path.display(),
+                ranges(&counts.replications()),
+                ranges(&listed)
+            ));
+        }
+        parts.push((counts, path.as_path()));
+    }
+    IntervalCounts::combine(parts)
 }
 
 /// The inputs must be replications of one and the same run.

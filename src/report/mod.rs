@@ -5,6 +5,7 @@ pub mod compare;
 pub mod compare_intervals;
 pub mod fmt;
 pub mod html;
+pub mod interval_counts;
 pub mod merge;
 pub mod outdir;
 pub mod per_interval;

@@ -22,17 +22,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Every file a routesim command writes into a result folder.
-pub const RESULT_FILES: [&str; 16] = [
+pub const RESULT_FILES: [&str; 18] = [
     "sessions.csv",
     "intervals.csv",
     "users.csv",
     "replications.csv",
     "summary.csv",
     "summary.json",
+    "interval_counts.csv",
     "report.html",
     "sweep.csv",
     "sweep.json",
     "sweep_replications.csv",
+    "sweep_interval_counts.csv",
     "staffing.csv",
     "staffing.json",
     "load.csv",

@@ -23,14 +23,17 @@ pub const PER_INTERVAL_METRICS: [&str; 7] = [
     "abandoned",
 ];
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Cell {
-    offered: u64,
-    queued: u64,
-    handled: u64,
-    abandoned: u64,
-    in_sla: u64,
-    wait_sum_s: f64,
+/// One interval's counts of one service (interval_counts.csv writes them).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Cell {
+    pub offered: u64,
+    pub queued: u64,
+    pub handled: u64,
+    pub abandoned: u64,
+    /// Handled within the service's SLA.
+    pub in_sla: u64,
+    /// Sum of the waits of the queued chats, seconds.
+    pub wait_sum_s: f64,
 }
 
 impl Cell {
@@ -70,6 +73,45 @@ impl IntervalFigures {
             first: scn.sim.warmup,
             interval: scn.sim.interval,
         }
+    }
+
+    /// One replication's figures read back from interval_counts.csv:
+    /// `cells[interval][service]`. They have no clock (`start` is the
+    /// interval index); `IntervalCounts` keeps the labels.
+    pub(crate) fn from_cells(services: Vec<String>, cells: Vec<Vec<Cell>>) -> Self {
+        IntervalFigures {
+            sla: vec![0; services.len()],
+            services,
+            cells,
+            replications: 1,
+            first: 0,
+            interval: 1,
+        }
+    }
+
+    /// The figures without any replication: no interval to judge.
+    pub(crate) fn none() -> Self {
+        IntervalFigures {
+            replications: 0,
+            ..Self::from_cells(Vec::new(), Vec::new())
+        }
+    }
+
+    pub(crate) fn services(&self) -> &[String] {
+        &self.services
+    }
+
+    /// `[interval][service]`
+    pub(crate) fn cells(&self) -> &[Vec<Cell>] {
+        &self.cells
+    }
+
+    /// The clock label of each interval's start, as intervals.csv writes it.
+    pub fn labels(scn: &Scenario) -> Vec<String> {
+        let f = IntervalFigures::new(scn);
+        (0..f.len())
+            .map(|i| scn.clock.civil(f.start(i)).label())
+            .collect()
     }
 
     /// Sums `o` (another replication's figures) into these.

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::per_interval::IntervalFigures;
-use crate::model::time::Time;
+use crate::model::Scenario;
 use crate::scenario::units::parse_duration;
 use crate::stats::ci::Estimate;
 use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
@@ -329,11 +329,11 @@ pub fn evaluate(t: &Threshold, observed: f64) -> Verdict {
 /// Judges a per-interval threshold in every interval: ok when it holds in
 /// each interval that has chats to judge (an interval without, e.g. a
 /// closed night, has no figure and passes); `observed` is the worst
-/// interval's figure. `label` names an interval by its start.
+/// interval's figure. `label` names interval `i` by its clock start.
 pub fn evaluate_intervals(
     t: &Threshold,
     figs: &IntervalFigures,
-    label: &dyn Fn(Time) -> String,
+    label: &dyn Fn(usize) -> String,
 ) -> Verdict {
     let name = metric_name(t.metric);
     // Worst = furthest on the failing side of the bound.
@@ -360,29 +360,40 @@ pub fn evaluate_intervals(
         expr: t.expr(),
         observed: worst.map(|w| w.1),
         ok: failing == 0,
-        worst_interval: worst.map(|(i, _)| label(figs.start(i))),
+        worst_interval: worst.map(|(i, _)| label(i)),
         failing_intervals: Some(failing),
     }
 }
 
 /// Evaluates every threshold: whole-run ones on the summary, per-interval
-/// ones on `figs` (`run` passes them; `merge` has none and reports those
-/// thresholds as not judged).
+/// ones on `figs` (the pooled figures and a label per interval index).
+/// Without `figs` a per-interval threshold fails as not judged: no caller
+/// may pass it silently.
 pub fn evaluate_all(
     summary: &super::summary::Summary,
     ts: &[Threshold],
-    figs: Option<(&IntervalFigures, &dyn Fn(Time) -> String)>,
+    figs: Option<(&IntervalFigures, &dyn Fn(usize) -> String)>,
 ) -> Vec<Verdict> {
     ts.iter()
-        .filter_map(|t| match (t.per_interval, figs) {
-            (false, _) => Some(evaluate(
-                t,
-                t.observe(summary.get(&t.service, metric_name(t.metric))),
-            )),
-            (true, Some((f, label))) => Some(evaluate_intervals(t, f, label)),
-            (true, None) => None,
+        .map(|t| match (t.per_interval, figs) {
+            (false, _) => evaluate(t, t.observe(summary.get(&t.service, metric_name(t.metric)))),
+            (true, Some((f, label))) => evaluate_intervals(t, f, label),
+            (true, None) => evaluate(t, f64::NAN),
         })
         .collect()
+}
+
+/// The thresholds a run (or sweep) judges: the scenario's `thresholds`
+/// unless `skip_scenario` (`--no-thresholds`), then `cli`'s (`--threshold`),
+/// parsed against the scenario's services.
+pub fn gather(
+    scn: &Scenario,
+    cli: &[String],
+    skip_scenario: bool,
+) -> Result<Vec<Threshold>, String> {
+    let names: Vec<&str> = scn.services.iter().map(|s| s.name.as_str()).collect();
+    let from_scenario = scn.thresholds.iter().filter(|_| !skip_scenario);
+    from_scenario.chain(cli).map(|e| parse(e, &names)).collect()
 }
 
 #[cfg(test)]
