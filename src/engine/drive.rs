@@ -43,7 +43,7 @@ impl<S: Sinks> Sim<'_, S> {
     /// Time of the next event, or None when the run is over (drained, or at
     /// the drain limit).
     #[inline]
-    pub fn next_time(&self) -> Option<Time> {
+    pub fn next_time(&mut self) -> Option<Time> {
         let t = self.events.peek_time()?;
         let drained = t > self.window.hi && self.live_tasks == 0;
         (!drained && t <= self.window.hi.saturating_add(DRAIN_LIMIT)).then_some(t)

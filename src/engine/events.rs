@@ -1,5 +1,5 @@
-//! The future-event list: a binary heap ordered by (time, sequence), so
-//! events at the same time run in the order they were scheduled.
+//! The future-event list, ordered by (time, sequence), so events at the
+//! same time run in the order they were scheduled.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -80,86 +80,219 @@ pub enum Event {
     IntervalEnd,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Scheduled<E> {
-    time: Time,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Scheduled<E> {
-    fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
-    }
-}
-impl<E> Eq for Scheduled<E> {}
-impl<E> PartialOrd for Scheduled<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<E> Ord for Scheduled<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
-    }
-}
-
 // Heap entries are moved on every push and pop: keep them at 32 bytes.
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
-/// A future-event list of any event type (the engine's `Event`, or the load
-/// tester's timers, keyed by wall-clock time).
+/// Pending events beyond which the list turns from a binary heap into a
+/// radix heap (it never turns back).
+const RADIX_FROM: usize = 4096;
+
+/// A future-event list of any event type (the engine's `Event`, or a
+/// driver's timers), popped in (time, sequence) order: events at the same
+/// time run in the order they were scheduled.
+///
+/// Small lists (an M/M/c queue holds a few dozen events) are a binary heap.
+/// A list that grows past `RADIX_FROM` events (the patience timers and
+/// position messages of a busy tenant's backlog) becomes a radix heap, whose
+/// pop touches a few buckets instead of sifting through a heap larger than
+/// the cache: measured, the binary heap is ~10 % faster on M/M/20 and the
+/// radix heap ~10 % faster on `benches/year.toml`. Both give the same order,
+/// so the switch never changes a result.
 #[derive(Debug)]
 pub struct EventQueue<E = Event> {
-    heap: BinaryHeap<Scheduled<E>>,
+    store: Store<E>,
+    /// Key of the last popped event: nothing is scheduled before it.
+    last: u128,
     seq: u64,
+}
+
+#[derive(Debug)]
+enum Store<E> {
+    Binary(BinaryHeap<Keyed<E>>),
+    Radix(Radix<E>),
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            seq: 0,
-        }
+        Self::with_capacity(0)
     }
+}
+
+#[inline]
+fn key(time: Time, seq: u64) -> u128 {
+    (u128::from(time) << 64) | u128::from(seq)
+}
+
+#[inline]
+fn time_of(key: u128) -> Time {
+    (key >> 64) as Time
 }
 
 impl<E> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(n),
+            store: Store::Binary(BinaryHeap::with_capacity(n.min(RADIX_FROM))),
+            last: 0,
             seq: 0,
         }
     }
 
+    /// Schedules `event` at `time`, which must not be before the last
+    /// popped event's time (the engine never schedules into the past).
     #[inline]
     pub fn schedule(&mut self, time: Time, event: E) {
-        self.heap.push(Scheduled {
-            time,
-            seq: self.seq,
-            event,
-        });
+        let k = key(time, self.seq);
+        assert!(
+            k >= self.last,
+            "event scheduled at {time} µs, before the current time {} µs",
+            time_of(self.last)
+        );
         self.seq += 1;
+        match &mut self.store {
+            Store::Binary(h) => {
+                h.push(Keyed(k, event));
+                if h.len() > RADIX_FROM {
+                    let mut r = Radix::new(self.last);
+                    for Keyed(k, e) in std::mem::take(h).into_vec() {
+                        r.push(k, e);
+                    }
+                    self.store = Store::Radix(r);
+                }
+            }
+            Store::Radix(r) => r.push(k, event),
+        }
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        self.heap.pop().map(|s| (s.time, s.event))
+        let (k, e) = match &mut self.store {
+            Store::Binary(h) => h.pop().map(|Keyed(k, e)| (k, e)),
+            Store::Radix(r) => r.pop(),
+        }?;
+        self.last = k;
+        Some((time_of(k), e))
     }
 
     /// Time of the next event.
     #[inline]
-    pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|s| s.time)
+    pub fn peek_time(&mut self) -> Option<Time> {
+        match &mut self.store {
+            Store::Binary(h) => h.peek().map(|e| e.0),
+            Store::Radix(r) => r.peek(),
+        }
+        .map(time_of)
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        match &self.store {
+            Store::Binary(h) => h.len(),
+            Store::Radix(r) => r.len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
+    }
+}
+
+/// A binary-heap entry ordered by its key alone, earliest first.
+#[derive(Debug)]
+struct Keyed<E>(u128, E);
+
+impl<E> PartialEq for Keyed<E> {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl<E> Eq for Keyed<E> {}
+impl<E> PartialOrd for Keyed<E> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<E> Ord for Keyed<E> {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.0.cmp(&self.0)
+    }
+}
+
+/// Bits of the (time, sequence) key; bucket 0 holds keys equal to the last
+/// popped one, bucket `i` keys whose highest bit differing from it is `i - 1`.
+const BUCKETS: usize = 129;
+
+/// A radix heap of unique, monotone keys: every key pushed is at least the
+/// last popped one (simulated time never goes back). Keys sit in buckets by
+/// their highest bit that differs from the last popped key; a pop empties
+/// the lowest non-empty bucket into lower ones around its minimum, so an
+/// event moves down a few times, each move a plain append.
+#[derive(Debug)]
+struct Radix<E> {
+    buckets: Vec<Vec<(u128, E)>>,
+    /// The last popped key (bucket 0's key when it is not empty).
+    last: u128,
+    /// Bit `i - 1` set: bucket `i` (1..=128) is not empty.
+    full: u128,
+    len: usize,
+}
+
+#[inline]
+fn bucket(key: u128, last: u128) -> usize {
+    (128 - (key ^ last).leading_zeros()) as usize
+}
+
+impl<E> Radix<E> {
+    fn new(last: u128) -> Self {
+        Radix {
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            last,
+            full: 0,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, k: u128, event: E) {
+        self.put(k, event);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn put(&mut self, k: u128, event: E) {
+        let b = bucket(k, self.last);
+        self.buckets[b].push((k, event));
+        if b > 0 {
+            self.full |= 1 << (b - 1);
+        }
+    }
+
+    /// Brings the smallest key into bucket 0 (where it is alone: keys are
+    /// unique) and returns it.
+    #[inline]
+    fn peek(&mut self) -> Option<u128> {
+        if self.buckets[0].is_empty() {
+            if self.full == 0 {
+                return None;
+            }
+            let i = self.full.trailing_zeros() as usize + 1;
+            self.full &= !(1 << (i - 1));
+            let mut moving = std::mem::take(&mut self.buckets[i]);
+            let min = moving.iter().map(|e| e.0).min().expect("bucket not empty");
+            self.last = min;
+            for (k, e) in moving.drain(..) {
+                self.put(k, e);
+            }
+            // Keep the emptied bucket's allocation.
+            self.buckets[i] = moving;
+        }
+        self.buckets[0].last().map(|e| e.0)
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(u128, E)> {
+        self.peek()?;
+        self.len -= 1;
+        self.buckets[0].pop()
     }
 }
 
@@ -184,5 +317,51 @@ mod tests {
                 (5, Event::AcwEnd(3)),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Pops come in (time, scheduling order) order, before and after the
+        /// list turns into a radix heap, with pushes between pops at or
+        /// after the current time, as the engine makes them.
+        #[test]
+        fn pops_in_time_then_fifo_order(
+            prefill in 0usize..6_000,
+            ops in prop::collection::vec((0u8..3, 0u64..50_000), 1..3_000),
+        ) {
+            let mut q: EventQueue<u32> = EventQueue::default();
+            let mut model: std::collections::BTreeSet<(Time, u64)> = Default::default();
+            let (mut now, mut n) = (0 as Time, 0u64);
+            // A backlog first: with more than RADIX_FROM events the list
+            // turns into a radix heap here or during the operations.
+            let fill = (0..prefill).map(|i| (0u8, (i as u64 * 7919) % 50_000));
+            for (op, dt) in fill.chain(ops) {
+                if op < 2 {
+                    // Same-time events often: dt 0 about one time in 25.
+                    let t = now + dt % 25_000 / 1000 * 1000;
+                    q.schedule(t, n as u32);
+                    model.insert((t, n));
+                    n += 1;
+                } else {
+                    let want = model.pop_first();
+                    prop_assert_eq!(q.peek_time(), want.map(|w| w.0));
+                    let got = q.pop();
+                    prop_assert_eq!(got, want.map(|(t, s)| (t, s as u32)));
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+            }
+            while let Some(w) = model.pop_first() {
+                prop_assert_eq!(q.pop(), Some((w.0, w.1 as u32)));
+            }
+            prop_assert!(q.pop().is_none() && q.is_empty());
+        }
     }
 }
