@@ -86,16 +86,7 @@ fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
             .assert()
             .success()
             .stdout(contains("6 of 6 point replications"));
-        for f in FILES {
-            let (a, b) = (
-                std::fs::read(full.join(f)).unwrap(),
-                std::fs::read(out.join(f)).unwrap(),
-            );
-            assert!(
-                a == b,
-                "{f} of {n} merged shards differs from the unsharded sweep"
-            );
-        }
+        assert_same_files(&full, &out, &FILES, &format!("{n} merged shards"));
     }
     let json = std::fs::read_to_string(full.join("sweep.json")).unwrap();
     assert!(json.contains("\"shard\": null"));
@@ -151,16 +142,7 @@ fn merged_shards_of_a_zipped_sweep_equal_the_unsharded_one() {
         .assert()
         .success()
         .stdout(contains("8 of 8 point replications"));
-    for f in FILES {
-        let (a, b) = (
-            std::fs::read(full.join(f)).unwrap(),
-            std::fs::read(out.join(f)).unwrap(),
-        );
-        assert!(
-            a == b,
-            "{f} of merged zipped shards differs from the unsharded sweep"
-        );
-    }
+    assert_same_files(&full, &out, &FILES, "merged zipped shards");
     // A shard of the same --vary without the zip is another sweep.
     let grid = dir.path().join("grid");
     sweep_with(&scn, &grid, &ZIPPED[..6], Some("2/3"));
@@ -382,12 +364,12 @@ fn merged_shards_of_a_gated_sweep_equal_the_unsharded_one() {
         .assert()
         .code(1)
         .stderr(contains("point 0 (users.agent.count=15): threshold FAILED"));
-    for f in FILES.iter().chain(&["sweep_interval_counts.csv"]) {
-        assert!(
-            std::fs::read(full.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
-            "{f} of merged gated shards differs from the unsharded sweep"
-        );
-    }
+    let gated: Vec<&str> = FILES
+        .iter()
+        .copied()
+        .chain(["sweep_interval_counts.csv"])
+        .collect();
+    assert_same_files(&full, &out, &gated, "merged gated shards");
     // Shards without the counts cannot be re-judged: refused, nothing written.
     std::fs::remove_file(parts[2].join("sweep_interval_counts.csv")).unwrap();
     let refused = dir.path().join("refused");
@@ -396,4 +378,15 @@ fn merged_shards_of_a_gated_sweep_equal_the_unsharded_one() {
         .code(2)
         .stderr(contains("shard2/sweep_interval_counts.csv: not found"));
     assert!(!refused.exists());
+}
+
+/// Each of `files` in `merged` has the bytes it has in the unsharded `full`.
+fn assert_same_files(full: &Path, merged: &Path, files: &[&str], what: &str) {
+    for f in files {
+        let (a, b) = (
+            std::fs::read(full.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} of {what} differs from the unsharded sweep");
+    }
 }
