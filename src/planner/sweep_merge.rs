@@ -274,11 +274,7 @@ fn split_points<'a>(
     let at = |line: usize, m: String| format!("{}:{line}: {m}", path.display());
     let head = header(keys, rest_header);
     let head = String::from_utf8_lossy(&head);
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    match lines.next() {
-        Some((_, h)) if h == head.trim_end() => {}
-        _ => return Err(at(1, format!("expected the header `{}`", head.trim_end()))),
-    }
+    let lines = crate::report::results::data_lines(path, text, &head)?;
     let prefixes: Vec<String> = points
         .iter()
         .enumerate()

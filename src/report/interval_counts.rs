@@ -92,17 +92,7 @@ impl IntervalCounts {
 
     /// Parses interval_counts.csv as `to_csv` writes it.
     pub fn parse_csv(path: &Path, text: &str) -> Result<Self, String> {
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-        match lines.next() {
-            Some((_, h)) if format!("{h}\n") == INTERVAL_COUNTS_HEADER => {}
-            _ => {
-                return Err(format!(
-                    "{}:1: expected the header `{}`",
-                    path.display(),
-                    INTERVAL_COUNTS_HEADER.trim_end()
-                ))
-            }
-        }
+        let lines = super::results::data_lines(path, text, INTERVAL_COUNTS_HEADER)?;
         Self::parse_rows(path, lines)
     }
 

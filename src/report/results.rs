@@ -10,6 +10,25 @@ use serde::Deserialize;
 use super::summary::{MetricTable, SummaryMeta};
 use super::verify;
 
+/// The data lines of a CSV file routesim wrote, numbered from 1 as in an
+/// editor, after checking that its first line is `header` (with or without
+/// its newline); `path` names the file in the error.
+pub fn data_lines<'a>(
+    path: &Path,
+    text: &'a str,
+    header: &str,
+) -> Result<impl Iterator<Item = (usize, &'a str)> + 'a, String> {
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    match lines.next() {
+        Some((_, h)) if h == header.trim_end() => Ok(lines),
+        _ => Err(format!(
+            "{}:1: expected the header `{}`",
+            path.display(),
+            header.trim_end()
+        )),
+    }
+}
+
 /// A results folder, as far as merge and compare need it.
 #[derive(Debug, Clone)]
 pub struct ResultDir {

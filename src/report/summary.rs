@@ -137,17 +137,7 @@ impl MetricTable {
     /// in errors. Every replication must list the same services, each with
     /// every metric once.
     pub fn parse_csv(path: &Path, text: &str) -> Result<MetricTable, String> {
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-        match lines.next() {
-            Some((_, h)) if format!("{h}\n") == REPLICATIONS_HEADER => {}
-            _ => {
-                return Err(format!(
-                    "{}:1: expected the header `{}`",
-                    path.display(),
-                    REPLICATIONS_HEADER.trim_end()
-                ))
-            }
-        }
+        let lines = super::results::data_lines(path, text, REPLICATIONS_HEADER)?;
         MetricTable::parse_rows(path, lines)
     }
 
