@@ -54,19 +54,7 @@ impl<S: Sinks> Sim<'_, S> {
     pub fn step(&mut self) -> Option<Step> {
         let at = self.next_time()?;
         let (_, ev) = self.events.pop().expect("next_time saw it");
-        let arrival = match ev {
-            Event::Arrival(src) if self.sources[src as usize].pending != at => {
-                // Redrawn by `set_rate_scale`: not an event any more.
-                return Some(Step {
-                    at,
-                    arrival: false,
-                    decision: false,
-                    offer: false,
-                });
-            }
-            Event::Arrival(_) => true,
-            _ => false,
-        };
+        let arrival = matches!(ev, Event::Arrival(_));
         let (d0, o0) = self.router.counters();
         self.now = at;
         self.n_events += 1;

@@ -105,6 +105,15 @@ pub struct EventQueue<E = Event> {
     /// event was scheduled before it.
     last: u128,
     seq: u64,
+    /// Events kept beside the heap, at most one per lane (the engine's lane
+    /// `i` is arrival source `i`'s next customer): each arrival saves a heap
+    /// push and pop, and a redrawn arrival replaces its lane's event instead
+    /// of leaving a stale one behind. Keys come from the same sequence, so
+    /// the order is the same as if they were in the heap.
+    lanes: Vec<Option<(u128, E)>>,
+    /// The smallest lane key (`u128::MAX`: no lane holds an event) and its lane.
+    lane_min: (u128, usize),
+    n_lanes: usize,
 }
 
 #[derive(Debug)]
@@ -135,6 +144,60 @@ impl<E> EventQueue<E> {
             store: Store::Binary(BinaryHeap::with_capacity(n.min(RADIX_FROM))),
             last: 0,
             seq: 0,
+            lanes: Vec::new(),
+            lane_min: (u128::MAX, 0),
+            n_lanes: 0,
+        }
+    }
+
+    /// Sets lane `lane`'s event to `event` at `time`, replacing the one it
+    /// held. It takes its place in (time, sequence) order as `schedule` would.
+    #[inline]
+    pub fn set_lane(&mut self, lane: usize, time: Time, event: E) {
+        let k = key(time, self.seq);
+        self.last = self.last.min(k);
+        self.seq += 1;
+        if lane >= self.lanes.len() {
+            self.lanes.resize_with(lane + 1, || None);
+        }
+        let old = self.lanes[lane].replace((k, event));
+        self.n_lanes += usize::from(old.is_none());
+        if k < self.lane_min.0 {
+            self.lane_min = (k, lane);
+        } else if self.lane_min.1 == lane {
+            self.find_lane_min();
+        }
+    }
+
+    /// Drops lane `lane`'s event, if any.
+    pub fn clear_lane(&mut self, lane: usize) {
+        if let Some(l) = self.lanes.get_mut(lane) {
+            if l.take().is_some() {
+                self.n_lanes -= 1;
+                if self.lane_min.1 == lane {
+                    self.find_lane_min();
+                }
+            }
+        }
+    }
+
+    fn find_lane_min(&mut self) {
+        self.lane_min = (u128::MAX, 0);
+        for (i, l) in self.lanes.iter().enumerate() {
+            if let Some((k, _)) = l {
+                if *k < self.lane_min.0 {
+                    self.lane_min = (*k, i);
+                }
+            }
+        }
+    }
+
+    /// The smallest key in the heap.
+    #[inline]
+    fn heap_min(&mut self) -> Option<u128> {
+        match &mut self.store {
+            Store::Binary(h) => h.peek().map(|e| e.0),
+            Store::Radix(r) => r.peek(),
         }
     }
 
@@ -142,9 +205,9 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn schedule(&mut self, time: Time, event: E) {
         let k = key(time, self.seq);
-        // Before the last popped event only when that event was a stale one
-        // the engine ignored (an arrival redrawn by `Sim::set_rate_scale`,
-        // so the simulated clock is still earlier): keep the bound below it.
+        // Before the last popped or peeked event only when a driver peeked,
+        // then scheduled before it (the load tester waiting on its own
+        // timers): keep the bound below it.
         self.last = self.last.min(k);
         self.seq += 1;
         match &mut self.store {
@@ -164,10 +227,20 @@ impl<E> EventQueue<E> {
 
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let (k, e) = match &mut self.store {
-            Store::Binary(h) => h.pop().map(|Keyed(k, e)| (k, e)),
-            Store::Radix(r) => r.pop(),
-        }?;
+        let lane_first =
+            self.lane_min.0 != u128::MAX && self.heap_min().is_none_or(|h| self.lane_min.0 < h);
+        let (k, e) = if lane_first {
+            let lane = self.lane_min.1;
+            self.n_lanes -= 1;
+            let ke = self.lanes[lane].take();
+            self.find_lane_min();
+            ke?
+        } else {
+            match &mut self.store {
+                Store::Binary(h) => h.pop().map(|Keyed(k, e)| (k, e)),
+                Store::Radix(r) => r.pop(),
+            }?
+        };
         self.last = k;
         Some((time_of(k), e))
     }
@@ -175,18 +248,20 @@ impl<E> EventQueue<E> {
     /// Time of the next event.
     #[inline]
     pub fn peek_time(&mut self) -> Option<Time> {
-        match &mut self.store {
-            Store::Binary(h) => h.peek().map(|e| e.0),
-            Store::Radix(r) => r.peek(),
+        let lane = self.lane_min.0;
+        match self.heap_min() {
+            Some(h) if h < lane => Some(time_of(h)),
+            _ if lane != u128::MAX => Some(time_of(lane)),
+            _ => None,
         }
-        .map(time_of)
     }
 
     pub fn len(&self) -> usize {
-        match &self.store {
-            Store::Binary(h) => h.len(),
-            Store::Radix(r) => r.len,
-        }
+        self.n_lanes
+            + match &self.store {
+                Store::Binary(h) => h.len(),
+                Store::Radix(r) => r.len,
+            }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -346,14 +421,17 @@ mod order_tests {
     proptest! {
         /// Pops come in (time, scheduling order) order, before and after the
         /// list turns into a radix heap, with pushes between pops mostly at
-        /// or after the last popped time and sometimes before it.
+        /// or after the last popped time and sometimes before it, and lane
+        /// events set, replaced and dropped among them.
         #[test]
         fn pops_in_time_then_fifo_order(
             prefill in 0usize..6_000,
-            ops in prop::collection::vec((0u8..4, 0u64..50_000), 1..3_000),
+            ops in prop::collection::vec((0u8..6, 0u64..50_000), 1..3_000),
         ) {
             let mut q: EventQueue<u32> = EventQueue::default();
             let mut model: std::collections::BTreeSet<(Time, u64)> = Default::default();
+            // What each of four lanes holds, as in the model.
+            let mut lanes: [Option<(Time, u64)>; 4] = [None; 4];
             let (mut now, mut n) = (0 as Time, 0u64);
             // A backlog first: with more than RADIX_FROM events the list
             // turns into a radix heap here or during the operations.
@@ -361,7 +439,7 @@ mod order_tests {
             for (op, dt) in fill.chain(ops) {
                 if op < 2 {
                     // Same-time events often: dt 0 about one time in 25;
-                    // now and then before the last pop (after a stale event).
+                    // now and then before the last pop (a driver that peeked).
                     let t = if dt % 23 == 0 {
                         now.saturating_sub(dt % 5_000)
                     } else {
@@ -370,6 +448,21 @@ mod order_tests {
                     q.schedule(t, n as u32);
                     model.insert((t, n));
                     n += 1;
+                } else if op >= 4 {
+                    // A lane's event set (replacing its last one) or dropped.
+                    let lane = (dt % 4) as usize;
+                    if let Some(old) = lanes[lane].take() {
+                        model.remove(&old);
+                    }
+                    if op == 4 {
+                        let t = now + dt % 3_000;
+                        q.set_lane(lane, t, n as u32);
+                        model.insert((t, n));
+                        lanes[lane] = Some((t, n));
+                        n += 1;
+                    } else {
+                        q.clear_lane(lane);
+                    }
                 } else if op == 3 {
                     // A driver peeks, then may schedule before that event.
                     prop_assert_eq!(q.peek_time(), model.first().map(|w| w.0));
@@ -378,6 +471,11 @@ mod order_tests {
                     prop_assert_eq!(q.peek_time(), want.map(|w| w.0));
                     let got = q.pop();
                     prop_assert_eq!(got, want.map(|(t, s)| (t, s as u32)));
+                    for l in lanes.iter_mut() {
+                        if *l == want {
+                            *l = None;
+                        }
+                    }
                     if let Some((t, _)) = got {
                         now = t;
                     }

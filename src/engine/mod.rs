@@ -97,9 +97,6 @@ struct Source {
     gen: ArrivalGen,
     /// Trace row of the pending arrival.
     row: usize,
-    /// Time of the pending arrival (NEVER: none). An `Arrival` event at
-    /// another time is stale: the load tester redrew it (`set_rate_scale`).
-    pending: Time,
 }
 
 pub struct Sim<'s, S: Sinks> {
@@ -162,7 +159,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
                     rng: stream(seed, rep, StreamKind::Arrivals, i as u32),
                     gen: ArrivalGen::new(s),
                     row: 0,
-                    pending: NEVER,
                 })
                 .collect(),
             user_rngs: (0..n_users)
@@ -302,23 +298,25 @@ impl<'s, S: Sinks> Sim<'s, S> {
         }
     }
 
+    /// Draws source `src`'s next arrival into its lane of the event list
+    /// (replacing the one there: `set_rate_scale` redraws).
     fn schedule_arrival(&mut self, src: u32) {
         let s = &mut self.sources[src as usize];
-        s.pending = NEVER;
         let spec = &self.scn.sources[src as usize];
         let scale = self.rate_scale;
-        if scale <= 0.0 && !matches!(s.gen, ArrivalGen::Trace { .. }) {
-            return; // a stage at rate 0: `set_rate_scale` restarts it
-        }
-        if let Some((t, row)) = s
-            .gen
-            .next(spec, &self.scn.clock, self.now, &mut s.rng, scale)
-        {
-            if t < self.window.hi {
+        let next = if scale <= 0.0 && !matches!(s.gen, ArrivalGen::Trace { .. }) {
+            None // a stage at rate 0: `set_rate_scale` restarts it
+        } else {
+            s.gen
+                .next(spec, &self.scn.clock, self.now, &mut s.rng, scale)
+                .filter(|&(t, _)| t < self.window.hi)
+        };
+        match next {
+            Some((t, row)) => {
                 s.row = row;
-                s.pending = t;
-                self.events.schedule(t, Event::Arrival(src));
+                self.events.set_lane(src as usize, t, Event::Arrival(src));
             }
+            None => self.events.clear_lane(src as usize),
         }
     }
 
