@@ -20,7 +20,7 @@ use crate::report::interval_counts::{needs_counts, IntervalCounts, INTERVAL_COUN
 use crate::report::outdir::OutDir;
 use crate::report::per_interval::IntervalFigures;
 use crate::report::session_stats::SessionStats;
-use crate::report::streams::{assemble, FileSinks, INTERVALS_HEADER, SESSIONS_HEADER};
+use crate::report::streams::{assemble, FileSinks, Parts, INTERVALS_HEADER, SESSIONS_HEADER};
 use crate::report::summary::{replications_csv, users_csv, Summary};
 use crate::report::thresholds::{Threshold, Verdict};
 use crate::scenario::limits::MAX_SHARDS;
@@ -156,13 +156,15 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Threads(e.to_string()))?;
     let indices = replication_indices(scn.sim.replications, opts.shard);
+    let parts = Parts::new(dir, indices.clone());
     let outcomes: Vec<RepOutcome> = pool.install(|| {
         indices
             .par_iter()
             .copied()
             .map(|r| {
                 let sinks = FileSinks::create(
-                    dir,
+                    scn,
+                    &parts,
                     r,
                     opts.sessions,
                     opts.sessions_zstd,

@@ -498,6 +498,15 @@ fn zstd_sessions_decompress_to_the_plain_file() {
     );
     assert!(zstd::decode_all(&z[..]).unwrap() == csv);
     assert!(read(packed.join("report.html")) == read(plain.join("report.html")));
+    // A folder holding sessions.csv.zst is routesim's to replace, and one
+    // thread (replications appended to the first one's part) writes the
+    // same bytes as several.
+    run(&packed, &["--zstd", "--threads", "1"]);
+    assert!(read(packed.join("sessions.csv.zst")) == z);
+    run(&packed, &["--threads", "1"]);
+    assert!(!packed.join("sessions.csv.zst").exists());
+    assert!(read(packed.join("sessions.csv")) == csv);
+    run(&packed, &["--zstd"]);
     routesim()
         .arg("merge")
         .arg(&packed)

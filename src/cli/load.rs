@@ -16,7 +16,7 @@ use crate::out;
 use crate::report::atomic::write_atomic;
 use crate::report::fmt::num;
 use crate::report::session_stats::SessionStats;
-use crate::report::streams::FileSinks;
+use crate::report::streams::{FileSinks, Parts};
 use crate::report::thresholds;
 use crate::run::{write_folder, Folder};
 
@@ -245,8 +245,9 @@ pub fn execute(a: LoadArgs) -> i32 {
     let sessions = !a.no_sessions;
     let mut sinks = Vec::new();
     let stage = out_dir.path().to_path_buf();
+    let parts = Parts::new(&stage, (0..opts.tenants).collect());
     for t in 0..opts.tenants {
-        match FileSinks::create(&stage, t, sessions, false, None) {
+        match FileSinks::create(&run_scn, &parts, t, sessions, false, None) {
             Ok(s) => sinks.push(Some(s)),
             Err(e) => return bad(format!("{}: cannot write output: {e}", dir.display())),
         }

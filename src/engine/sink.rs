@@ -2,7 +2,7 @@
 //! nowhere (`--no-sessions`, benchmarks, tests that read the summary only).
 
 use crate::model::civil::Civil;
-use crate::model::{Channel, Outcome, Priority, Time};
+use crate::model::{Channel, Outcome, Priority, ServiceId, Time, UserId};
 
 /// One service session, as sessions.csv shows it. Times are simulation times;
 /// writers subtract `origin` (the measured start).
@@ -12,12 +12,16 @@ pub struct SessionRecord<'a> {
     pub session_id: u64,
     pub task_id: u64,
     pub service: &'a str,
+    /// `service`'s index in the scenario.
+    pub service_id: ServiceId,
     pub channel: Channel,
     pub priority: Priority,
     pub arrived: Time,
     pub queued: Option<Time>,
     pub queue_position: Option<u32>,
     pub user: Option<&'a str>,
+    /// `user`'s index in the scenario (meaningless without a user).
+    pub user_id: UserId,
     pub accepted: Option<Time>,
     pub wait: Option<Time>,
     pub ended: Time,
@@ -25,6 +29,8 @@ pub struct SessionRecord<'a> {
     pub offers: u32,
     pub ronas: u32,
     pub transferred_to: Option<&'a str>,
+    /// `transferred_to`'s index in the scenario.
+    pub transferred_id: Option<ServiceId>,
     pub failure_reason: Option<&'a str>,
     /// Positions told by Get Queue Position, in order.
     pub positions_told: &'a [u16],

@@ -3,7 +3,7 @@
 //! half file that looks whole.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 pub struct AtomicFile {
@@ -20,12 +20,35 @@ impl AtomicFile {
                 "a folder stands where the file should go",
             ));
         }
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let tmp = tmp_path(dest);
         let f = File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_path_buf(),
+            out: Some(BufWriter::with_capacity(1 << 16, f)),
+        })
+    }
+
+    /// Takes over `existing` as the file's start: it is renamed to the
+    /// temporary name, and writes append to it.
+    pub fn adopt(dest: &Path, existing: &Path) -> io::Result<AtomicFile> {
+        if dest.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "a folder stands where the file should go",
+            ));
+        }
+        let tmp = tmp_path(dest);
+        std::fs::rename(existing, &tmp)?;
+        // Not O_APPEND: the kernel's copy_file_range refuses such a file,
+        // and appending parts would fall back to a copy through user space.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&tmp)
+            .and_then(|mut f| f.seek(io::SeekFrom::End(0)).map(|_| f));
+        let f = f.inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
         Ok(AtomicFile {
             tmp,
             dest: dest.to_path_buf(),
@@ -70,6 +93,15 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Where a file is written before it is renamed to `dest`.
+fn tmp_path(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 /// Writes a whole file atomically.

@@ -22,8 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 /// Every file a routesim command writes into a result folder.
-pub const RESULT_FILES: [&str; 18] = [
+pub const RESULT_FILES: [&str; 20] = [
     "sessions.csv",
+    "sessions.csv.zst",
+    "tenants.csv",
     "intervals.csv",
     "users.csv",
     "replications.csv",

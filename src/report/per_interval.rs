@@ -178,9 +178,10 @@ impl Sinks for IntervalFigures {
         true
     }
     fn session(&mut self, r: &SessionRecord) {
-        let Some(s) = self.services.iter().position(|s| s == r.service) else {
+        let s = r.service_id as usize;
+        if s >= self.services.len() {
             return;
-        };
+        }
         if r.arrived < self.first {
             return;
         }

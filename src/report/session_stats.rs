@@ -5,8 +5,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::sink::SessionRecord;
-use crate::model::time::MICROS_PER_MS;
+use crate::model::time::{Time, MICROS_PER_MS};
 use crate::model::Outcome;
 use crate::stats::{record, wait_histogram};
 
@@ -35,17 +34,23 @@ impl Default for SessionStats {
 }
 
 impl SessionStats {
-    /// One row as the writer formats it: the wait rounded to the millisecond.
+    /// A row's outcome.
     #[inline]
-    pub fn record(&mut self, r: &SessionRecord) {
+    pub fn count(&mut self, outcome: Outcome) {
         let o = Outcome::ALL
             .iter()
-            .position(|&o| o == r.outcome)
+            .position(|&o| o == outcome)
             .expect("Outcome::ALL lists every outcome");
         self.outcomes[o].1 += 1;
-        if let Some(w) = r.wait {
-            self.wait(r.service, (w + MICROS_PER_MS / 2) / MICROS_PER_MS);
-        }
+    }
+
+    /// A row's wait in the service at index `k` (`service`), rounded to the
+    /// millisecond as the file shows it.
+    #[inline]
+    pub fn wait_in(&mut self, k: usize, wait: Time) {
+        let ms = (wait + MICROS_PER_MS / 2) / MICROS_PER_MS;
+        record(&mut self.waits[k], ms);
+        record(&mut self.all, ms);
     }
 
     /// Counts an outcome read by name.
@@ -64,7 +69,9 @@ impl SessionStats {
         record(&mut self.all, ms);
     }
 
-    fn service(&mut self, name: &str) -> usize {
+    /// The index of `name`'s waits (services are kept in order of their
+    /// first wait).
+    pub fn service(&mut self, name: &str) -> usize {
         match self.services.iter().position(|s| s == name) {
             Some(k) => k,
             None => {
