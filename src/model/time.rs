@@ -24,40 +24,6 @@ pub fn to_secs_f64(t: Time) -> f64 {
     t as f64 / MICROS_PER_SEC as f64
 }
 
-/// Appends `t - origin` as seconds with exactly three decimals (rounded to the
-/// millisecond) to `out`, without allocating. Times before `origin` are written
-/// with a leading minus sign.
-pub fn push_secs3(out: &mut Vec<u8>, t: Time, origin: Time) {
-    let (neg, d) = if t >= origin {
-        (false, t - origin)
-    } else {
-        (true, origin - t)
-    };
-    let ms = (d + MICROS_PER_MS / 2) / MICROS_PER_MS;
-    // Digits from the right into a stack buffer, then one copy: sessions.csv
-    // has five of these per row.
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    let mut rest = ms;
-    for pos in 0.. {
-        if pos == 3 {
-            i -= 1;
-            buf[i] = b'.';
-        }
-        i -= 1;
-        buf[i] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 && pos >= 3 {
-            break;
-        }
-    }
-    if neg && ms > 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
 /// Formats a duration for humans in the scenario's own notation ("1h30m", "250ms").
 pub fn format_duration(t: Time) -> String {
     if t == 0 {
@@ -84,37 +50,6 @@ pub fn format_duration(t: Time) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn secs3(t: Time, o: Time) -> String {
-        let mut v = Vec::new();
-        push_secs3(&mut v, t, o);
-        String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn three_decimals_round_to_the_millisecond() {
-        assert_eq!(secs3(0, 0), "0.000");
-        assert_eq!(secs3(1_234_567, 0), "1.235");
-        assert_eq!(secs3(1_234_499, 0), "1.234");
-        assert_eq!(secs3(5 * MICROS_PER_SEC, 7 * MICROS_PER_SEC), "-2.000");
-        assert_eq!(secs3(3_600_000_000, 0), "3600.000");
-        assert_eq!(secs3(400, 0), "0.000");
-        assert_eq!(secs3(5 * MICROS_PER_SEC, 5 * MICROS_PER_SEC + 400), "0.000");
-        // Against the plain formatting, over many magnitudes.
-        let mut x: u64 = 1;
-        for _ in 0..2000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let t = x >> (4 + x % 40);
-            let ms = (t + MICROS_PER_MS / 2) / MICROS_PER_MS;
-            assert_eq!(
-                secs3(t, 0),
-                format!("{}.{:03}", ms / 1000, ms % 1000),
-                "{t}"
-            );
-        }
-    }
 
     #[test]
     fn human_durations() {

@@ -1,7 +1,5 @@
 //! Allocation-free field formatting for the CSV writers.
 
-use crate::model::time::{push_secs3, Time};
-
 #[inline]
 pub fn push_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
@@ -13,13 +11,6 @@ pub fn push_f64(out: &mut Vec<u8>, v: f64, decimals: usize) {
     if v.is_finite() {
         use std::io::Write;
         let _ = write!(out, "{v:.decimals$}");
-    }
-}
-
-#[inline]
-pub fn push_time(out: &mut Vec<u8>, t: Option<Time>, origin: Time) {
-    if let Some(t) = t {
-        push_secs3(out, t, origin);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod compare_intervals;
 pub mod fmt;
 pub mod html;
 pub mod interval_counts;
+pub mod line;
 pub mod merge;
 pub mod outdir;
 pub mod per_interval;

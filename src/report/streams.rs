@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::atomic::AtomicFile;
-use super::fmt::{push_f64, push_str, push_time, push_u64};
+use super::fmt::{push_f64, push_str, push_u64};
+use super::line::{Field, Line};
 use super::session_stats::SessionStats;
 use crate::engine::sink::{IntervalRecord, SessionRecord, Sinks};
 use crate::model::{Channel, Outcome, Priority, Scenario, ServiceId, Time, UserId};
@@ -95,35 +96,34 @@ const CHUNK_ROWS: usize = 8192;
 
 /// One session row as the engine hands it over: numbers and ids, no text
 /// (the writer thread looks the names up), so the engine's part of a row is
-/// a copy of a few words.
+/// a copy of a few words. Absent times are `NEVER`, absent ids `NONE`; the
+/// replication and the time origin are the writer's.
 #[derive(Debug, Clone, Copy)]
 struct Row {
-    replication: u32,
     session_id: u64,
     task_id: u64,
-    service: ServiceId,
-    channel: Channel,
-    priority: Priority,
     arrived: Time,
-    queued: Option<Time>,
-    queue_position: Option<u32>,
-    /// The user (NONE: none).
-    user: UserId,
-    accepted: Option<Time>,
-    wait: Option<Time>,
+    queued: Time,
+    accepted: Time,
+    wait: Time,
     ended: Time,
-    outcome: Outcome,
+    service: ServiceId,
+    queue_position: u32,
+    user: UserId,
     offers: u32,
     ronas: u32,
-    transferred_to: Option<ServiceId>,
-    /// Index into the chunk's `failures` (NONE: none).
+    transferred_to: ServiceId,
+    /// Index into the chunk's `failures`.
     failure: u32,
     told: [u16; 8],
+    channel: Channel,
+    priority: Priority,
+    outcome: Outcome,
     n_told: u8,
-    origin: Time,
 }
 
 const NONE: u32 = u32::MAX;
+const NEVER: Time = Time::MAX;
 
 /// Rows in flight between the engine and the writer thread; the writer
 /// sends emptied chunks back, so the engine allocates none in steady state.
@@ -134,25 +134,40 @@ struct Chunk {
     failures: Vec<String>,
 }
 
-/// What a session row's ids stand for, as CSV fields (quoted if need be).
+/// What a session row's ids and labels stand for, as CSV fields.
 struct Names {
-    services: Vec<Vec<u8>>,
-    users: Vec<Vec<u8>>,
+    services: Vec<Field>,
+    users: Vec<Field>,
     /// The services' names as they are.
     raw: Vec<String>,
+    channels: Vec<Field>,
+    priorities: Vec<Field>,
+    /// "outcome,outcome_group" by `Outcome as usize`.
+    outcomes: Vec<Field>,
+    replication: u32,
+    origin: Time,
 }
 
 impl Names {
-    fn new(scn: &Scenario) -> Names {
-        let field = |name: &str| {
-            let mut v = Vec::new();
-            push_str(&mut v, name);
-            v
-        };
+    fn new(scn: &Scenario, replication: u32) -> Names {
+        let mut outcomes = vec![Field::new(""); Outcome::ALL.len()];
+        for o in Outcome::ALL {
+            // Both names are plain words: joined, they stay two fields.
+            let pair = format!("{},{}", o.name(), o.group().name());
+            outcomes[o as usize] = Field::verbatim(pair.into_bytes());
+        }
         Names {
-            services: scn.services.iter().map(|s| field(&s.name)).collect(),
-            users: scn.users.iter().map(|u| field(&u.name)).collect(),
+            services: scn.services.iter().map(|s| Field::new(&s.name)).collect(),
+            users: scn.users.iter().map(|u| Field::new(&u.name)).collect(),
             raw: scn.services.iter().map(|s| s.name.clone()).collect(),
+            channels: [Channel::Interact, Channel::WhatsApp]
+                .iter()
+                .map(|c| Field::new(c.name()))
+                .collect(),
+            priorities: Priority::ALL.iter().map(|p| Field::new(p.name())).collect(),
+            outcomes,
+            replication,
+            origin: scn.sim.measure_start(),
         }
     }
 }
@@ -168,6 +183,10 @@ struct SessionWriter {
     chain: Option<(Arc<Parts>, usize)>,
     /// Writing at the end of another replication's part (not its own file).
     appended: bool,
+    /// What every row's replication and time origin are (checked in debug
+    /// builds: rows carry neither).
+    replication: u32,
+    origin: Time,
     chunk: Chunk,
     full: Option<SyncSender<Chunk>>,
     empty: Receiver<Chunk>,
@@ -184,6 +203,7 @@ impl SessionWriter {
         let (full, rx) = sync_channel::<Chunk>(2);
         let (back, empty) = sync_channel::<Chunk>(4);
         let Part { path, mut out } = part;
+        let (replication, origin) = (names.replication, names.origin);
         let thread = std::thread::Builder::new()
             .name("sessions.csv".into())
             .spawn(move || -> io::Result<SessionStats> {
@@ -198,8 +218,8 @@ impl SessionWriter {
                         buf.clear();
                         for r in &chunk.rows {
                             stats.count(r.outcome);
-                            if let Some(w) = r.wait {
-                                let s = r.service as usize;
+                            if r.wait != NEVER {
+                                let (s, w) = (r.service as usize, r.wait);
                                 let k = *in_stats[s]
                                     .get_or_insert_with(|| stats.service(&names.raw[s]));
                                 stats.wait_in(k, w);
@@ -228,6 +248,8 @@ impl SessionWriter {
             path,
             chain,
             appended,
+            replication,
+            origin,
             chunk: Chunk {
                 rows: Vec::with_capacity(CHUNK_ROWS),
                 failures: Vec::new(),
@@ -240,6 +262,7 @@ impl SessionWriter {
 
     #[inline]
     fn push(&mut self, r: &SessionRecord) {
+        debug_assert_eq!((r.replication, r.origin), (self.replication, self.origin));
         let failure = match r.failure_reason {
             Some(f) => {
                 self.chunk.failures.push(f.to_string());
@@ -251,27 +274,25 @@ impl SessionWriter {
         let n_told = r.positions_told.len().min(8);
         told[..n_told].copy_from_slice(&r.positions_told[..n_told]);
         self.chunk.rows.push(Row {
-            replication: r.replication,
             session_id: r.session_id,
             task_id: r.task_id,
-            service: r.service_id,
-            channel: r.channel,
-            priority: r.priority,
             arrived: r.arrived,
-            queued: r.queued,
-            queue_position: r.queue_position,
-            user: if r.user.is_some() { r.user_id } else { NONE },
-            accepted: r.accepted,
-            wait: r.wait,
+            queued: r.queued.unwrap_or(NEVER),
+            accepted: r.accepted.unwrap_or(NEVER),
+            wait: r.wait.unwrap_or(NEVER),
             ended: r.ended,
-            outcome: r.outcome,
+            service: r.service_id,
+            queue_position: r.queue_position.unwrap_or(NONE),
+            user: if r.user.is_some() { r.user_id } else { NONE },
             offers: r.offers,
             ronas: r.ronas,
-            transferred_to: r.transferred_id,
+            transferred_to: r.transferred_id.unwrap_or(NONE),
             failure,
             told,
+            channel: r.channel,
+            priority: r.priority,
+            outcome: r.outcome,
             n_told: n_told as u8,
-            origin: r.origin,
         });
         if self.chunk.rows.len() == CHUNK_ROWS {
             self.send();
@@ -338,60 +359,68 @@ impl Drop for SessionWriter {
 }
 
 /// One sessions.csv line.
-fn format_row(o: &mut Vec<u8>, r: &Row, names: &Names, failures: &[String]) {
-    push_u64(o, r.replication as u64);
-    o.push(b',');
-    push_u64(o, r.session_id);
-    o.push(b',');
-    push_u64(o, r.task_id);
-    o.push(b',');
-    o.extend_from_slice(&names.services[r.service as usize]);
-    o.push(b',');
-    o.extend_from_slice(r.channel.name().as_bytes());
-    o.push(b',');
-    o.extend_from_slice(r.priority.name().as_bytes());
-    o.push(b',');
-    push_time(o, Some(r.arrived), r.origin);
-    o.push(b',');
-    push_time(o, r.queued, r.origin);
-    o.push(b',');
-    if let Some(p) = r.queue_position {
-        push_u64(o, p as u64);
-    }
-    o.push(b',');
+fn format_row(out: &mut Vec<u8>, r: &Row, names: &Names, failures: &[String]) {
+    let mut line = Line::new(out);
+    let o = &mut line;
+    let origin = names.origin;
+    let time = |o: &mut Line, t: Time, origin: Time| {
+        if t != NEVER {
+            o.secs3(t, origin);
+        }
+        o.byte(b',');
+    };
+    let id = |o: &mut Line, v: u32| {
+        if v != NONE {
+            o.u64(v.into());
+        }
+        o.byte(b',');
+    };
+    o.u64(names.replication.into());
+    o.byte(b',');
+    o.u64(r.session_id);
+    o.byte(b',');
+    o.u64(r.task_id);
+    o.byte(b',');
+    o.field(&names.services[r.service as usize]);
+    o.byte(b',');
+    o.field(&names.channels[r.channel as usize]);
+    o.byte(b',');
+    o.field(&names.priorities[r.priority.index()]);
+    o.byte(b',');
+    time(o, r.arrived, origin);
+    time(o, r.queued, origin);
+    id(o, r.queue_position);
     if r.user != NONE {
-        o.extend_from_slice(&names.users[r.user as usize]);
+        o.field(&names.users[r.user as usize]);
     }
-    o.push(b',');
-    push_time(o, r.accepted, r.origin);
-    o.push(b',');
-    push_time(o, r.wait, 0);
-    o.push(b',');
-    push_time(o, Some(r.ended), r.origin);
-    o.push(b',');
-    o.extend_from_slice(r.outcome.name().as_bytes());
-    o.push(b',');
-    o.extend_from_slice(r.outcome.group().name().as_bytes());
-    o.push(b',');
-    push_u64(o, r.offers as u64);
-    o.push(b',');
-    push_u64(o, r.ronas as u64);
-    o.push(b',');
-    if let Some(t) = r.transferred_to {
-        o.extend_from_slice(&names.services[t as usize]);
+    o.byte(b',');
+    time(o, r.accepted, origin);
+    time(o, r.wait, 0);
+    time(o, r.ended, origin);
+    o.field(&names.outcomes[r.outcome as usize]);
+    o.byte(b',');
+    o.u64(r.offers.into());
+    o.byte(b',');
+    o.u64(r.ronas.into());
+    o.byte(b',');
+    if r.transferred_to != NONE {
+        o.field(&names.services[r.transferred_to as usize]);
     }
-    o.push(b',');
+    o.byte(b',');
     if r.failure != NONE {
-        push_str(o, &failures[r.failure as usize]);
+        let mut quoted = Vec::new();
+        push_str(&mut quoted, &failures[r.failure as usize]);
+        o.bytes(&quoted);
     }
-    o.push(b',');
+    o.byte(b',');
     for (i, p) in r.told[..r.n_told as usize].iter().enumerate() {
         if i > 0 {
-            o.push(b';');
+            o.byte(b';');
         }
-        push_u64(o, *p as u64);
+        o.u64((*p).into());
     }
-    o.push(b'\n');
+    o.byte(b'\n');
+    line.finish();
 }
 
 /// The part files of one result folder's replications (or load tenants).
@@ -511,7 +540,7 @@ impl FileSinks {
             first.then_some(INTERVALS_HEADER),
         )?;
         let sessions = if sessions {
-            let names = Names::new(scn);
+            let names = Names::new(scn, rep);
             let started = if first {
                 part(dir, "sessions", rep, zstd, Some(SESSIONS_HEADER)).and_then(|p| {
                     parts.lock().1 = Some(p.path.clone());
