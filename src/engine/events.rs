@@ -195,7 +195,7 @@ impl<E: Laned> EventQueue<E> {
             Store::Binary(h) => {
                 h.push(Keyed(k, event));
                 if h.len() > RADIX_FROM {
-                    self.to_radix();
+                    self.switch_to_radix();
                 }
             }
             Store::Radix(r) => r.push(k, event),
@@ -203,7 +203,7 @@ impl<E: Laned> EventQueue<E> {
     }
 
     /// Turns the binary heap and the lanes beside it into a radix heap.
-    fn to_radix(&mut self) {
+    fn switch_to_radix(&mut self) {
         let Store::Binary(h) = &mut self.store else {
             return;
         };
