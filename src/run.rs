@@ -170,10 +170,11 @@ pub fn run(
                     opts.sessions_zstd,
                     opts.progress.clone(),
                 )
-                .map_err(out_err(dir))?;
+                // Named as the user gave it, not as the staging folder.
+                .map_err(out_err(&opts.out_dir))?;
                 let sinks = Tee(sinks, IntervalFigures::new(scn));
                 let (res, Tee(sinks, figs)) = Sim::new(scn, r, sinks).run();
-                let (s, i, stats) = sinks.finish().map_err(out_err(dir))?;
+                let (s, i, stats) = sinks.finish().map_err(out_err(&opts.out_dir))?;
                 on_done();
                 Ok((res, s, i, stats, figs))
             })
