@@ -150,6 +150,15 @@ struct Names {
 
 impl Names {
     fn new(scn: &Scenario, replication: u32) -> Names {
+        // Each label at its value's index, whatever the declaration order.
+        let mut channels = vec![Field::new(""); 2];
+        for c in [Channel::Interact, Channel::WhatsApp] {
+            channels[c as usize] = Field::new(c.name());
+        }
+        let mut priorities = vec![Field::new(""); Priority::ALL.len()];
+        for p in Priority::ALL {
+            priorities[p.index()] = Field::new(p.name());
+        }
         let mut outcomes = vec![Field::new(""); Outcome::ALL.len()];
         for o in Outcome::ALL {
             // Both names are plain words: joined, they stay two fields.
@@ -160,11 +169,8 @@ impl Names {
             services: scn.services.iter().map(|s| Field::new(&s.name)).collect(),
             users: scn.users.iter().map(|u| Field::new(&u.name)).collect(),
             raw: scn.services.iter().map(|s| s.name.clone()).collect(),
-            channels: [Channel::Interact, Channel::WhatsApp]
-                .iter()
-                .map(|c| Field::new(c.name()))
-                .collect(),
-            priorities: Priority::ALL.iter().map(|p| Field::new(p.name())).collect(),
+            channels,
+            priorities,
             outcomes,
             replication,
             origin: scn.sim.measure_start(),
