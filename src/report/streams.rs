@@ -206,8 +206,12 @@ impl SessionWriter {
         chain: Option<(Arc<Parts>, usize)>,
         appended: bool,
     ) -> io::Result<SessionWriter> {
-        let (full, rx) = sync_channel::<Chunk>(2);
-        let (back, empty) = sync_channel::<Chunk>(4);
+        // Up to 8 batches (~7 MB, ~25 ms of the engine's rows) in flight:
+        // a writer held up by the disk or the scheduler for that long does
+        // not stop the engine (M/M/20 with sessions: 2.5-3.1 s with 2, 2.3-2.6
+        // s with 8; peak RSS 14 -> 19 MB).
+        let (full, rx) = sync_channel::<Chunk>(8);
+        let (back, empty) = sync_channel::<Chunk>(10);
         let Part { path, mut out } = part;
         let (replication, origin) = (names.replication, names.origin);
         let thread = std::thread::Builder::new()
