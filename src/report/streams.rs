@@ -216,11 +216,16 @@ impl SessionWriter {
         let (replication, origin) = (names.replication, names.origin);
         let thread = std::thread::Builder::new()
             .name("sessions.csv".into())
+            // It formats rows in a 512-byte buffer: a small stack (a load
+            // test may run a writer for each of up to 1024 tenants).
+            .stack_size(256 << 10)
             .spawn(move || -> io::Result<SessionStats> {
                 let mut stats = SessionStats::default();
                 // Each service's place in `stats` (None: no wait seen yet).
                 let mut in_stats: Vec<Option<usize>> = vec![None; names.raw.len()];
-                let mut buf = Vec::with_capacity(CHUNK_ROWS * 160);
+                // Grows to a batch's size; a slow stream (a paced load
+                // test's tenant) keeps it small.
+                let mut buf = Vec::new();
                 let mut error = None;
                 let mut unsynced = 0;
                 for mut chunk in rx {
@@ -261,7 +266,7 @@ impl SessionWriter {
             replication,
             origin,
             chunk: Chunk {
-                rows: Vec::with_capacity(CHUNK_ROWS),
+                rows: Vec::new(),
                 failures: Vec::new(),
             },
             full: Some(full),
