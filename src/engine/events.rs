@@ -222,12 +222,12 @@ impl<E: Laned> EventQueue<E> {
         self.store = Store::Radix(r);
     }
 
-    /// Sets lane `lane`'s event (`event.lane()` is `lane`) to `event` at
-    /// `time`, replacing the one it held. It takes its place in (time,
-    /// sequence) order as `schedule` would.
+    /// Puts `event` (which names a lane) in its lane at `time`, replacing
+    /// the one the lane held. It takes its place in (time, sequence) order
+    /// as `schedule` would.
     #[inline]
-    pub fn set_lane(&mut self, lane: usize, time: Time, event: E) {
-        debug_assert_eq!(event.lane(), Some(lane));
+    pub fn set_lane(&mut self, time: Time, event: E) {
+        let lane = event.lane().expect("set_lane takes lane events");
         let k = self.next_key(time);
         match &mut self.store {
             Store::Binary(_) => {
@@ -569,7 +569,7 @@ mod order_tests {
                     }
                     if op == 4 {
                         let t = now + dt % 3_000;
-                        q.set_lane(lane, t, Ev(n as u32, Some(lane)));
+                        q.set_lane(t, Ev(n as u32, Some(lane)));
                         model.insert((t, n));
                         lanes[lane] = Some((t, n));
                         n += 1;

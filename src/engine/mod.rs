@@ -314,7 +314,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
         match next {
             Some((t, row)) => {
                 s.row = row;
-                self.events.set_lane(src as usize, t, Event::Arrival(src));
+                self.events.set_lane(t, Event::Arrival(src));
             }
             None => self.events.clear_lane(src as usize),
         }
@@ -727,26 +727,24 @@ impl<'s, S: Sinks> Sim<'s, S> {
         // The wait ends when the task left the queue: accepted, or this moment.
         let left_queue = accepted.unwrap_or(t.left_queue_at.min(self.now));
         let rec = SessionRecord {
+            scn,
             replication: self.rep,
             session_id: self.next_session,
             task_id: t.id,
-            service: &svc.name,
-            service_id: t.service,
+            service: t.service,
             channel: t.channel,
             priority: t.priority,
             arrived: t.session_start,
             queued,
             queue_position: queued.map(|_| t.position),
-            user: accepted.map(|_| scn.users[t.user as usize].name.as_str()),
-            user_id: t.user,
+            user: accepted.map(|_| t.user),
             accepted,
             wait: queued.map(|q| left_queue - q),
             ended: self.now,
             outcome,
             offers: t.offers,
             ronas: t.ronas,
-            transferred_to: transferred_to.map(|s| scn.services[s as usize].name.as_str()),
-            transferred_id: transferred_to,
+            transferred_to,
             failure_reason: failure.as_deref(),
             positions_told: &t.told[..t.n_told as usize],
             origin: self.window.lo,

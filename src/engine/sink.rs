@@ -2,39 +2,52 @@
 //! nowhere (`--no-sessions`, benchmarks, tests that read the summary only).
 
 use crate::model::civil::Civil;
-use crate::model::{Channel, Outcome, Priority, ServiceId, Time, UserId};
+use crate::model::{Channel, Outcome, Priority, Scenario, ServiceId, Time, UserId};
 
 /// One service session, as sessions.csv shows it. Times are simulation times;
-/// writers subtract `origin` (the measured start).
+/// writers subtract `origin` (the measured start). Services and users are
+/// scenario indices; the `*_name` methods give their names.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionRecord<'a> {
+    pub scn: &'a Scenario,
     pub replication: u32,
     pub session_id: u64,
     pub task_id: u64,
-    pub service: &'a str,
-    /// `service`'s index in the scenario.
-    pub service_id: ServiceId,
+    pub service: ServiceId,
     pub channel: Channel,
     pub priority: Priority,
     pub arrived: Time,
     pub queued: Option<Time>,
     pub queue_position: Option<u32>,
-    pub user: Option<&'a str>,
-    /// `user`'s index in the scenario (meaningless without a user).
-    pub user_id: UserId,
+    pub user: Option<UserId>,
     pub accepted: Option<Time>,
     pub wait: Option<Time>,
     pub ended: Time,
     pub outcome: Outcome,
     pub offers: u32,
     pub ronas: u32,
-    pub transferred_to: Option<&'a str>,
-    /// `transferred_to`'s index in the scenario.
-    pub transferred_id: Option<ServiceId>,
+    pub transferred_to: Option<ServiceId>,
     pub failure_reason: Option<&'a str>,
     /// Positions told by Get Queue Position, in order.
     pub positions_told: &'a [u16],
     pub origin: Time,
+}
+
+impl<'a> SessionRecord<'a> {
+    pub fn service_name(&self) -> &'a str {
+        &self.scn.services[self.service as usize].name
+    }
+
+    pub fn user_name(&self) -> Option<&'a str> {
+        let scn = self.scn;
+        self.user.map(|u| scn.users[u as usize].name.as_str())
+    }
+
+    pub fn transferred_name(&self) -> Option<&'a str> {
+        let scn = self.scn;
+        self.transferred_to
+            .map(|s| scn.services[s as usize].name.as_str())
+    }
 }
 
 /// One service's reporting interval, as intervals.csv shows it.
@@ -119,8 +132,8 @@ impl Sinks for MemorySinks {
     fn session(&mut self, r: &SessionRecord) {
         self.sessions.push(OwnedSession {
             task_id: r.task_id,
-            service: r.service.to_string(),
-            user: r.user.map(str::to_string),
+            service: r.service_name().to_string(),
+            user: r.user_name().map(str::to_string),
             arrived: r.arrived,
             queued: r.queued,
             queue_position: r.queue_position,
@@ -134,7 +147,7 @@ impl Sinks for MemorySinks {
             channel: r.channel,
             priority: r.priority,
             ronas: r.ronas,
-            transferred_to: r.transferred_to.map(str::to_string),
+            transferred_to: r.transferred_name().map(str::to_string),
             failure_reason: r.failure_reason.map(str::to_string),
         });
     }

@@ -178,7 +178,7 @@ impl Sinks for IntervalFigures {
         true
     }
     fn session(&mut self, r: &SessionRecord) {
-        let s = r.service_id as usize;
+        let s = r.service as usize;
         if s >= self.services.len() {
             return;
         }
