@@ -523,22 +523,31 @@ impl<'s, S: Sinks> Sim<'s, S> {
         } else {
             1.0
         };
-        if answer < spec.decline_probability {
-            self.events
-                .schedule(self.now + delay, Event::Decline { slot, user, round });
-        } else if answer >= spec.decline_probability + spec.no_answer_probability && delay == 0 {
-            self.connect(slot, user, round);
-            return;
-        } else if answer >= spec.decline_probability + spec.no_answer_probability {
-            self.events
-                .schedule(self.now + delay, Event::Accept { slot, user, round });
-        }
+        let declines = answer < spec.decline_probability;
+        let accepts = answer >= spec.decline_probability + spec.no_answer_probability;
         let timeout = match self.tasks[slot as usize].ring_timeout {
             NEVER => self.scn.services[service as usize].ring_timeout,
             own => own,
         };
-        self.events
-            .schedule(self.now + timeout, Event::RingTimeout { slot, user, round });
+        // Whichever of the answer and the ring timeout comes first ends the
+        // offer (the answer wins a tie); the other would find the offer gone
+        // and do nothing, so only the first is scheduled. (A year of a large
+        // tenant had a no-op ring timeout for nearly every accepted chat.)
+        if (declines || accepts) && delay <= timeout {
+            if accepts && delay == 0 {
+                return self.connect(slot, user, round);
+            }
+            let at = self.now + delay;
+            let answer = if accepts {
+                Event::Accept { slot, user, round }
+            } else {
+                Event::Decline { slot, user, round }
+            };
+            self.events.schedule(at, answer);
+        } else {
+            self.events
+                .schedule(self.now + timeout, Event::RingTimeout { slot, user, round });
+        }
     }
 
     /// The router cleared a user's RONA flag (reset, Offline or Off Duty).
