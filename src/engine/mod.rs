@@ -525,6 +525,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
         };
         let declines = answer < spec.decline_probability;
         let accepts = answer >= spec.decline_probability + spec.no_answer_probability;
+        if accepts && delay == 0 {
+            return self.connect(slot, user, round);
+        }
         let timeout = match self.tasks[slot as usize].ring_timeout {
             NEVER => self.scn.services[service as usize].ring_timeout,
             own => own,
@@ -534,9 +537,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
         // and do nothing, so only the first is scheduled. (A year of a large
         // tenant had a no-op ring timeout for nearly every accepted chat.)
         if (declines || accepts) && delay <= timeout {
-            if accepts && delay == 0 {
-                return self.connect(slot, user, round);
-            }
             let at = self.now + delay;
             let answer = if accepts {
                 Event::Accept { slot, user, round }

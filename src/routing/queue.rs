@@ -3,11 +3,11 @@
 //! the same enqueue sequence number and waits or rings.
 //!
 //! Queue positions (Get Queue Position, position messages every minute for
-//! every waiting chat) are counted, not scanned: each level keeps the number
-//! of live entries per block of 64 enqueue sequence numbers and per
-//! superblock of 64 blocks, so a rank costs a few dozen additions however
-//! long the queue is (a linear scan made position messages quadratic in the
-//! queue length).
+//! every waiting chat) are counted, not scanned: each level keeps a bitmap
+//! of its live sequence numbers per block of 64 and the number of live
+//! entries per superblock of 64 blocks, so a rank costs a few dozen
+//! additions and popcounts however long the queue is (a linear scan made
+//! position messages quadratic in the queue length).
 
 use std::collections::VecDeque;
 
@@ -26,14 +26,22 @@ pub struct Entry {
 const BLOCK_BITS: u32 = 6;
 const BLOCKS: usize = 1 << BLOCK_BITS;
 
-/// Live entries of one level per block and superblock of sequence numbers.
+/// `seq`'s bit in its block.
+#[inline]
+fn bit(seq: u64) -> u64 {
+    1 << (seq & (BLOCKS as u64 - 1))
+}
+
+/// Live entries of one level: a bitmap per block and a count per
+/// superblock of sequence numbers.
 #[derive(Debug, Default)]
 struct LiveCounts {
     /// Superblock index of `supers[0]` (and block index `first * BLOCKS` of
     /// `blocks[0]`).
     first: u64,
     supers: VecDeque<u32>,
-    blocks: VecDeque<u32>,
+    /// Bit `seq % 64` of block `seq / 64`: `seq` is live in this level.
+    blocks: VecDeque<u64>,
 }
 
 impl LiveCounts {
@@ -62,14 +70,16 @@ impl LiveCounts {
 
     fn add(&mut self, seq: u64) {
         let (s, b) = self.locate(seq);
+        debug_assert!(self.blocks[b] & bit(seq) == 0, "seq {seq} live twice");
         self.supers[s] += 1;
-        self.blocks[b] += 1;
+        self.blocks[b] |= bit(seq);
     }
 
     fn sub(&mut self, seq: u64) {
         let (s, b) = self.locate(seq);
+        debug_assert!(self.blocks[b] & bit(seq) != 0, "seq {seq} not live");
         self.supers[s] -= 1;
-        self.blocks[b] -= 1;
+        self.blocks[b] &= !bit(seq);
         // Drop empty superblocks at the front: the window follows the queue.
         while self.supers.len() > 1 && self.supers[0] == 0 {
             self.supers.pop_front();
@@ -78,8 +88,8 @@ impl LiveCounts {
         }
     }
 
-    /// Live entries with a sequence number in an earlier block than `seq`'s.
-    fn before_block(&self, seq: u64) -> u32 {
+    /// Live entries with a smaller sequence number than `seq`.
+    fn before(&self, seq: u64) -> u32 {
         let sup = seq >> (2 * BLOCK_BITS);
         if self.supers.is_empty() || sup < self.first {
             return 0;
@@ -88,8 +98,15 @@ impl LiveCounts {
         let b0 = s * BLOCKS;
         let b = ((seq >> BLOCK_BITS) - self.first * BLOCKS as u64) as usize;
         let whole: u32 = self.supers.range(..s).sum();
-        let part: u32 = self.blocks.range(b0.min(b)..b.min(self.blocks.len())).sum();
-        whole + part
+        let n = self.blocks.len();
+        let part: u32 = (self.blocks.range(b0.min(n)..b.min(n)))
+            .map(|m| m.count_ones())
+            .sum();
+        let same = self
+            .blocks
+            .get(b)
+            .map_or(0, |m| (m & (bit(seq) - 1)).count_ones());
+        whole + part + same
     }
 
     fn clear(&mut self) {
@@ -181,14 +198,7 @@ impl ServiceQueue {
             c
         });
         let ahead: u32 = self.live[..l].iter().sum();
-        // Earlier blocks by their counts; within the task's own block (at
-        // most 64 entries, sorted by seq) by looking.
-        let q = &self.levels[l];
-        let block_start = seq & !((1u64 << BLOCK_BITS) - 1);
-        let at = q.partition_point(|e| e.seq < seq);
-        let from = q.partition_point(|e| e.seq < block_start);
-        let same = q.range(from..at).filter(|e| is_live(**e)).count() as u32;
-        ahead + counts[l].before_block(seq) + same + 1
+        ahead + counts[l].before(seq) + 1
     }
 
     /// Whether level `l` holds any queued task.
