@@ -29,7 +29,7 @@ pub use arrivals::{mean_rate, rate_at};
 pub use drive::Step;
 use events::{Event, EventQueue};
 use presence::PresenceState;
-use sink::{IntervalRecord, SessionRecord, Sinks};
+use sink::{IntervalRecord, SessionBrief, SessionRecord, Sinks};
 use tally::{IntervalTally, UserTally, Window};
 
 const NONE: u32 = u32::MAX;
@@ -129,6 +129,8 @@ pub struct Sim<'s, S: Sinks> {
     /// Users that are members of each service (for per-service occupancy).
     members: Vec<Vec<UserId>>,
     n_events: u64,
+    /// `Router::levels` when `note_levels` last looked (u64::MAX: never).
+    noted_levels: u64,
     /// Multiplies every arrival rate (1 in `run`; the load tester's stages).
     rate_scale: f64,
     sinks: S,
@@ -201,6 +203,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 })
                 .collect(),
             n_events: 0,
+            noted_levels: u64::MAX,
             rate_scale: 1.0,
             sinks,
         }
@@ -466,6 +469,9 @@ impl<'s, S: Sinks> Sim<'s, S> {
     }
 
     fn drain_actions(&mut self) {
+        if !self.router.has_actions() {
+            return;
+        }
         let mut buf = std::mem::take(&mut self.actions);
         loop {
             self.router.take_actions(&mut buf);
@@ -681,7 +687,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 _ => {}
             }
         }
-        if self.sinks.wants_sessions() {
+        if self.sinks.wants_sessions() || self.sinks.wants_briefs() {
             self.emit_session(slot, outcome, None);
         }
         let t = &mut self.tasks[slot as usize];
@@ -691,10 +697,30 @@ impl<'s, S: Sinks> Sim<'s, S> {
         t.alive = false;
     }
 
-    /// Writes the service session record of a task (if measured).
+    /// Writes the service session record of a task (if measured), or its
+    /// brief to sinks that want only that.
     fn emit_session(&mut self, slot: u32, outcome: Outcome, transferred_to: Option<ServiceId>) {
         let t = &self.tasks[slot as usize];
-        if !t.measured || !self.sinks.wants_sessions() {
+        let (sessions, briefs) = (self.sinks.wants_sessions(), self.sinks.wants_briefs());
+        if !t.measured || !(sessions || briefs) {
+            return;
+        }
+        let queued = (t.queued_at != NEVER).then_some(t.queued_at);
+        let accepted = (t.accepted_at != NEVER).then_some(t.accepted_at);
+        // The wait ends when the task left the queue: accepted, or this moment.
+        let left_queue = accepted.unwrap_or(t.left_queue_at.min(self.now));
+        let wait = queued.map(|q| left_queue - q);
+        if briefs {
+            self.sinks.brief(&SessionBrief {
+                service: t.service,
+                arrived: t.session_start,
+                wait,
+                accepted: accepted.is_some(),
+                outcome,
+            });
+        }
+        if !sessions {
+            self.next_session += 1;
             return;
         }
         let scn = self.scn;
@@ -731,10 +757,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 t.offers
             )),
         });
-        let queued = (t.queued_at != NEVER).then_some(t.queued_at);
-        let accepted = (t.accepted_at != NEVER).then_some(t.accepted_at);
-        // The wait ends when the task left the queue: accepted, or this moment.
-        let left_queue = accepted.unwrap_or(t.left_queue_at.min(self.now));
         let rec = SessionRecord {
             scn,
             replication: self.rep,
@@ -748,7 +770,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
             queue_position: queued.map(|_| t.position),
             user: accepted.map(|_| t.user),
             accepted,
-            wait: queued.map(|q| left_queue - q),
+            wait,
             ended: self.now,
             outcome,
             offers: t.offers,
@@ -767,6 +789,12 @@ impl<'s, S: Sinks> Sim<'s, S> {
         if self.now < self.window.lo {
             return;
         }
+        // Most events (workflow timers, position messages) change no level.
+        let levels = self.router.levels();
+        if levels == self.noted_levels {
+            return;
+        }
+        self.noted_levels = levels;
         let now = self.now.min(self.window.hi);
         let mut total = 0;
         for s in 0..self.interval.len() {

@@ -50,6 +50,31 @@ impl<'a> SessionRecord<'a> {
     }
 }
 
+/// What report.html's per-interval figures need of a session: handed to
+/// sinks that want no more (`Sinks::wants_briefs`), since building a whole
+/// record for every chat costs more than the figures themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionBrief {
+    pub service: ServiceId,
+    pub arrived: Time,
+    /// The queue wait, when the session queued.
+    pub wait: Option<Time>,
+    pub accepted: bool,
+    pub outcome: Outcome,
+}
+
+impl SessionRecord<'_> {
+    pub fn brief(&self) -> SessionBrief {
+        SessionBrief {
+            service: self.service,
+            arrived: self.arrived,
+            wait: self.queued.and(self.wait),
+            accepted: self.accepted.is_some(),
+            outcome: self.outcome,
+        }
+    }
+}
+
 /// One service's reporting interval, as intervals.csv shows it.
 #[derive(Debug, Clone, Copy)]
 pub struct IntervalRecord<'a> {
@@ -84,6 +109,12 @@ pub trait Sinks {
         true
     }
     fn session(&mut self, r: &SessionRecord);
+    /// Whether `brief` keeps anything (it gets every session `session`
+    /// would, whether or not `session` is called too).
+    fn wants_briefs(&self) -> bool {
+        false
+    }
+    fn brief(&mut self, _: &SessionBrief) {}
     fn interval(&mut self, r: &IntervalRecord);
 }
 
@@ -175,6 +206,17 @@ impl<A: Sinks, B: Sinks> Sinks for Tee<A, B> {
         }
         if self.1.wants_sessions() {
             self.1.session(r);
+        }
+    }
+    fn wants_briefs(&self) -> bool {
+        self.0.wants_briefs() || self.1.wants_briefs()
+    }
+    fn brief(&mut self, b: &SessionBrief) {
+        if self.0.wants_briefs() {
+            self.0.brief(b);
+        }
+        if self.1.wants_briefs() {
+            self.1.brief(b);
         }
     }
     fn interval(&mut self, r: &IntervalRecord) {

@@ -7,7 +7,7 @@
 //! chats answered within the SLA / chats queued, as in summary.csv), so a
 //! quiet replication does not weigh as much as a busy one.
 
-use crate::engine::sink::{IntervalRecord, SessionRecord, Sinks};
+use crate::engine::sink::{IntervalRecord, SessionBrief, SessionRecord, Sinks};
 use crate::model::outcome::Outcome;
 use crate::model::time::{to_secs_f64, Time};
 use crate::model::Scenario;
@@ -175,9 +175,15 @@ impl IntervalFigures {
 
 impl Sinks for IntervalFigures {
     fn wants_sessions(&self) -> bool {
-        true
+        false
     }
     fn session(&mut self, r: &SessionRecord) {
+        self.brief(&r.brief());
+    }
+    fn wants_briefs(&self) -> bool {
+        true
+    }
+    fn brief(&mut self, r: &SessionBrief) {
         let s = r.service as usize;
         if s >= self.services.len() {
             return;
@@ -190,10 +196,10 @@ impl Sinks for IntervalFigures {
             return;
         };
         cell.offered += 1;
-        if let (Some(_), Some(wait)) = (r.queued, r.wait) {
+        if let Some(wait) = r.wait {
             cell.queued += 1;
             cell.wait_sum_s += to_secs_f64(wait);
-            if r.accepted.is_some() {
+            if r.accepted {
                 cell.handled += 1;
                 cell.in_sla += u64::from(wait <= self.sla[s]);
             }

@@ -148,6 +148,8 @@ pub struct Router {
     /// for its match) and offers made, for the load tester's figures.
     decisions: u64,
     offers: u64,
+    /// Counts changes of queue lengths and selectable sets (`levels`).
+    levels: u64,
 }
 
 impl Router {
@@ -179,6 +181,7 @@ impl Router {
             actions: Vec::with_capacity(16),
             decisions: 0,
             offers: 0,
+            levels: 0,
         };
         for u in 0..r.users.len() as UserId {
             r.refresh_user(u);
@@ -186,11 +189,23 @@ impl Router {
         r
     }
 
+    /// Whether actions are pending (see `take_actions`).
+    #[inline]
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     /// Moves the pending actions into `out` (cleared first), keeping both
     /// buffers' capacity.
     pub fn take_actions(&mut self, out: &mut Vec<Action>) {
         out.clear();
         std::mem::swap(out, &mut self.actions);
+    }
+
+    /// Changes so far to any service's queue length or selectable users: the
+    /// same number means the levels the engine tracks are as it last saw them.
+    pub fn levels(&self) -> u64 {
+        self.levels
     }
 
     /// (decisions taken, offers made) so far: see `Router::decisions`.
@@ -287,6 +302,7 @@ impl Router {
         if self.services[service as usize].policy_from.len() >= 2 {
             self.schedule_policy(slot, now);
         }
+        self.levels += 1;
         let pos = self.services[service as usize]
             .queue
             .push(slot, seq, priority);
@@ -339,6 +355,7 @@ impl Router {
             t.state = TaskState::Idle;
             let (service, priority, seq) = (t.service, t.priority, t.seq);
             self.services[service as usize].queue.remove(priority, seq);
+            self.levels += 1;
             if prev == TaskState::Ringing {
                 self.release_ring(slot, None, now);
             }
@@ -358,6 +375,7 @@ impl Router {
         let (service, priority, seq, n_ring) = (t.service, t.priority, t.seq, t.n_ring);
         t.n_ring = 0;
         self.services[service as usize].queue.remove(priority, seq);
+        self.levels += 1;
         if n_ring > 1 {
             // Broadcast: the others stop ringing.
             self.tasks[slot as usize].n_ring = n_ring;
@@ -609,6 +627,7 @@ impl Router {
             if new_key == ms.key {
                 continue;
             }
+            self.levels += 1;
             if let Some(k) = ms.key {
                 svc.selectable.remove(&k);
             }
