@@ -4,7 +4,7 @@
 //! returns None, then `end`. `run` is exactly that loop.
 
 use super::arrivals::{rate_at, ArrivalGen};
-use super::{Event, Sim, Sinks, DRAIN_LIMIT};
+use super::{Event, Sim, Sinks, Window, DRAIN_LIMIT};
 use crate::model::{ServiceId, Time, UserId};
 use crate::stats::RepResult;
 
@@ -20,6 +20,14 @@ pub struct Step {
     pub decision: bool,
     /// ... and it made at least one offer.
     pub offer: bool,
+}
+
+/// Whether a run goes on to an event at `t`: not once it drained after the
+/// measured window, nor past the drain limit.
+#[inline]
+fn runs_at(window: Window, live_tasks: u64, t: Time) -> bool {
+    let drained = t > window.hi && live_tasks == 0;
+    !drained && t <= window.hi.saturating_add(DRAIN_LIMIT)
 }
 
 impl<S: Sinks> Sim<'_, S> {
@@ -45,15 +53,14 @@ impl<S: Sinks> Sim<'_, S> {
     #[inline]
     pub fn next_time(&mut self) -> Option<Time> {
         let t = self.events.peek_time()?;
-        let drained = t > self.window.hi && self.live_tasks == 0;
-        (!drained && t <= self.window.hi.saturating_add(DRAIN_LIMIT)).then_some(t)
+        runs_at(self.window, self.live_tasks, t).then_some(t)
     }
 
     /// Processes the next event (see `next_time`).
     #[inline]
     pub fn step(&mut self) -> Option<Step> {
-        let at = self.next_time()?;
-        let (_, ev) = self.events.pop().expect("next_time saw it");
+        let (window, live) = (self.window, self.live_tasks);
+        let (at, ev) = self.events.pop_if(|t| runs_at(window, live, t))?;
         let arrival = matches!(ev, Event::Arrival(_));
         let (d0, o0) = self.router.counters();
         self.now = at;

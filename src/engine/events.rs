@@ -301,24 +301,42 @@ impl<E: Laned> EventQueue<E> {
 
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
+        self.pop_if(|_| true)
+    }
+
+    /// Pops the next event if `ok` accepts its time (one look at the list
+    /// where `peek_time` then `pop` take two).
+    #[inline]
+    pub fn pop_if(&mut self, ok: impl FnOnce(Time) -> bool) -> Option<(Time, E)> {
         let (k, e) = match &mut self.store {
             Store::Binary(h) => {
                 let lane = self.lane_min;
                 if lane.0 != u128::MAX && h.peek().is_none_or(|top| lane.0 < top.0) {
+                    if !ok(time_of(lane.0)) {
+                        return None;
+                    }
                     self.n_lanes -= 1;
                     let ke = self.lanes[lane.1].take();
                     self.find_lane_min();
                     ke?
                 } else {
+                    if !ok(time_of(h.peek()?.0)) {
+                        return None;
+                    }
                     h.pop().map(|Keyed(k, e)| (k, e))?
                 }
             }
             Store::Wheel(r) => loop {
-                let (k, e) = r.pop()?;
-                if Self::is_stale(&self.lane_keys, k, &e) {
+                let (k, e) = r.peek_entry()?;
+                if Self::is_stale(&self.lane_keys, *k, e) {
+                    r.pop();
                     self.stale -= 1;
                     continue;
                 }
+                if !ok(time_of(*k)) {
+                    return None;
+                }
+                let (k, e) = r.pop().expect("peeked");
                 if let Some(l) = e.lane() {
                     self.lane_keys[l] = u128::MAX;
                     self.n_lanes -= 1;
@@ -633,8 +651,16 @@ mod order_tests {
                         q.clear_lane(lane);
                     }
                 } else if op == 3 {
-                    // A driver peeks, then may schedule before that event.
+                    // A driver peeks, then may schedule before that event;
+                    // a pop the driver refuses leaves the event in place.
                     prop_assert_eq!(q.peek_time(), model.first().map(|w| w.0));
+                    let mut seen = None;
+                    let refused = q.pop_if(|t| {
+                        seen = Some(t);
+                        false
+                    });
+                    prop_assert!(refused.is_none());
+                    prop_assert_eq!(seen, model.first().map(|w| w.0));
                 } else {
                     let want = model.pop_first();
                     prop_assert_eq!(q.peek_time(), want.map(|w| w.0));
