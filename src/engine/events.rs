@@ -1,7 +1,7 @@
 //! The future-event list, ordered by (time, sequence), so events at the
 //! same time run in the order they were scheduled.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::model::{SourceId, Time, UserId};
@@ -143,19 +143,61 @@ pub struct EventQueue<E = Event> {
 
 #[derive(Debug)]
 enum Store<E> {
-    Binary(BinaryHeap<Keyed<E>>),
+    /// Keys only (16 bytes to move per heap level, not 32), each with its
+    /// event's place in the slab in its lowest `SLAB_BITS`.
+    Binary(BinaryHeap<Reverse<u128>>, Slab<E>),
     Wheel(Wheel<E>),
 }
 
-impl<E: Laned> Default for EventQueue<E> {
+/// Events of the binary heap, by the index its keys carry.
+#[derive(Debug)]
+struct Slab<E> {
+    events: Vec<E>,
+    free: Vec<u32>,
+}
+
+/// Low bits of a key (below the sequence number) that a binary-heap key
+/// spends on its event's slab index: the heap holds at most `WHEEL_FROM`
+/// (+ 1) events.
+const SLAB_BITS: u32 = 16;
+const SLAB_MASK: u128 = (1 << SLAB_BITS) - 1;
+const _: () = assert!(WHEEL_FROM < 1 << SLAB_BITS);
+
+impl<E: Copy> Slab<E> {
+    #[inline]
+    fn put(&mut self, e: E) -> u128 {
+        match self.free.pop() {
+            Some(i) => {
+                self.events[i as usize] = e;
+                i as u128
+            }
+            None => {
+                self.events.push(e);
+                (self.events.len() - 1) as u128
+            }
+        }
+    }
+
+    #[inline]
+    fn take(&mut self, keyed: u128) -> E {
+        let i = (keyed & SLAB_MASK) as u32;
+        self.free.push(i);
+        self.events[i as usize]
+    }
+}
+
+impl<E: Laned + Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::with_capacity(0)
     }
 }
 
+/// (time, sequence) as one number; the lowest `SLAB_BITS` are left for the
+/// binary heap's slab index.
 #[inline]
 fn key(time: Time, seq: u64) -> u128 {
-    (u128::from(time) << 64) | u128::from(seq)
+    debug_assert!(seq < 1 << (64 - SLAB_BITS));
+    (u128::from(time) << 64) | (u128::from(seq) << SLAB_BITS)
 }
 
 #[inline]
@@ -163,10 +205,15 @@ fn time_of(key: u128) -> Time {
     (key >> 64) as Time
 }
 
-impl<E: Laned> EventQueue<E> {
+impl<E: Laned + Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
+        let n = n.min(WHEEL_FROM);
+        let slab = Slab {
+            events: Vec::with_capacity(n),
+            free: Vec::with_capacity(n),
+        };
         EventQueue {
-            store: Store::Binary(BinaryHeap::with_capacity(n.min(WHEEL_FROM))),
+            store: Store::Binary(BinaryHeap::with_capacity(n), slab),
             last: 0,
             seq: 0,
             lanes: Vec::new(),
@@ -192,8 +239,8 @@ impl<E: Laned> EventQueue<E> {
     pub fn schedule(&mut self, time: Time, event: E) {
         let k = self.next_key(time);
         match &mut self.store {
-            Store::Binary(h) => {
-                h.push(Keyed(k, event));
+            Store::Binary(h, slab) => {
+                h.push(Reverse(k | slab.put(event)));
                 if h.len() > WHEEL_FROM {
                     self.switch_to_wheel();
                 }
@@ -204,12 +251,12 @@ impl<E: Laned> EventQueue<E> {
 
     /// Turns the binary heap and the lanes beside it into a timing wheel.
     fn switch_to_wheel(&mut self) {
-        let Store::Binary(h) = &mut self.store else {
+        let Store::Binary(h, slab) = &mut self.store else {
             return;
         };
         let mut r = Wheel::new(self.last);
-        for Keyed(k, e) in std::mem::take(h).into_vec() {
-            r.push(k, e);
+        for Reverse(k) in std::mem::take(h).into_vec() {
+            r.push(k & !SLAB_MASK, slab.take(k));
         }
         self.lane_keys = vec![u128::MAX; self.lanes.len()];
         for (i, l) in self.lanes.iter_mut().enumerate() {
@@ -230,7 +277,7 @@ impl<E: Laned> EventQueue<E> {
         let lane = event.lane().expect("set_lane takes lane events");
         let k = self.next_key(time);
         match &mut self.store {
-            Store::Binary(_) => {
+            Store::Binary(..) => {
                 if lane >= self.lanes.len() {
                     self.lanes.resize_with(lane + 1, || None);
                 }
@@ -260,7 +307,7 @@ impl<E: Laned> EventQueue<E> {
     /// Drops lane `lane`'s event, if any.
     pub fn clear_lane(&mut self, lane: usize) {
         match &mut self.store {
-            Store::Binary(_) => {
+            Store::Binary(..) => {
                 if let Some(l) = self.lanes.get_mut(lane) {
                     if l.take().is_some() {
                         self.n_lanes -= 1;
@@ -309,7 +356,7 @@ impl<E: Laned> EventQueue<E> {
     #[inline]
     pub fn pop_if(&mut self, ok: impl FnOnce(Time) -> bool) -> Option<(Time, E)> {
         let (k, e) = match &mut self.store {
-            Store::Binary(h) => {
+            Store::Binary(h, slab) => {
                 let lane = self.lane_min;
                 if lane.0 != u128::MAX && h.peek().is_none_or(|top| lane.0 < top.0) {
                     if !ok(time_of(lane.0)) {
@@ -323,7 +370,8 @@ impl<E: Laned> EventQueue<E> {
                     if !ok(time_of(h.peek()?.0)) {
                         return None;
                     }
-                    h.pop().map(|Keyed(k, e)| (k, e))?
+                    let Reverse(k) = h.pop()?;
+                    (k & !SLAB_MASK, slab.take(k))
                 }
             }
             Store::Wheel(r) => loop {
@@ -352,7 +400,7 @@ impl<E: Laned> EventQueue<E> {
     #[inline]
     pub fn peek_time(&mut self) -> Option<Time> {
         match &mut self.store {
-            Store::Binary(h) => {
+            Store::Binary(h, _) => {
                 let lane = self.lane_min.0;
                 match h.peek() {
                     Some(top) if top.0 < lane => Some(time_of(top.0)),
@@ -373,35 +421,13 @@ impl<E: Laned> EventQueue<E> {
 
     pub fn len(&self) -> usize {
         match &self.store {
-            Store::Binary(h) => h.len() + self.n_lanes,
+            Store::Binary(h, _) => h.len() + self.n_lanes,
             Store::Wheel(r) => r.len - self.stale,
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// A binary-heap entry ordered by its key alone, earliest first.
-#[derive(Debug)]
-struct Keyed<E>(u128, E);
-
-impl<E> PartialEq for Keyed<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.0 == o.0
-    }
-}
-impl<E> Eq for Keyed<E> {}
-impl<E> PartialOrd for Keyed<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<E> Ord for Keyed<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.cmp(&self.0)
     }
 }
 

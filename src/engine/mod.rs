@@ -567,7 +567,10 @@ impl<'s, S: Sinks> Sim<'s, S> {
 
     fn end_ring(&mut self, user: UserId) {
         let ut = &mut self.users[user as usize];
-        ut.row.ringing_s += self.window.secs(ut.ring_since, self.now);
+        // An offer accepted at once rang for no time: skip the division.
+        if ut.ring_since != self.now {
+            ut.row.ringing_s += self.window.secs(ut.ring_since, self.now);
+        }
     }
 
     fn connect(&mut self, slot: u32, user: UserId, round: u32) {
