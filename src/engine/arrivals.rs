@@ -46,8 +46,11 @@ impl ArrivalGen {
         match self {
             ArrivalGen::Never => None,
             ArrivalGen::Constant(exp) => {
+                let gap = exp.sample(rng);
+                // (A run's scale is 1: no division on every arrival.)
+                let gap = if scale == 1.0 { gap } else { gap / scale };
                 // At least 1 µs apart, so the clock always advances.
-                Some((now + from_secs_f64(exp.sample(rng) / scale).max(1), 0))
+                Some((now + from_secs_f64(gap).max(1), 0))
             }
             ArrivalGen::Profile => {
                 let ArrivalPattern::Profile {
