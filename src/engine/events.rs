@@ -143,13 +143,74 @@ pub struct EventQueue<E = Event> {
 
 #[derive(Debug)]
 enum Store<E> {
-    /// Keys only (16 bytes to move per heap level, not 32), each with its
-    /// event's place in the slab in its lowest `SLAB_BITS`.
-    Binary(BinaryHeap<Reverse<u128>>, Slab<E>),
+    /// Keys only (16 bytes to move, not 32), each with its event's place
+    /// in the slab in its lowest `SLAB_BITS`.
+    Binary(Keys, Slab<E>),
     Wheel(Wheel<E>),
 }
 
-/// Events of the binary heap, by the index its keys carry.
+/// Pending events up to which the binary store keeps its keys sorted.
+const SORTED_MAX: usize = 32;
+
+/// The binary store's keys. A few (M/M/20: its 20 conversations' ends) sit
+/// in a vector sorted latest first: the earliest pops off its end, and an
+/// insert counts the keys before it without a branch to mispredict and
+/// moves them up; a heap's pop sifts through its levels, comparing at
+/// each. Past `SORTED_MAX` keys, a binary heap.
+#[derive(Debug)]
+enum Keys {
+    Sorted(Vec<u128>),
+    Heap(BinaryHeap<Reverse<u128>>),
+}
+
+impl Keys {
+    #[inline]
+    fn push(&mut self, k: u128) {
+        match self {
+            Keys::Sorted(v) => {
+                let earlier = v.iter().map(|&x| usize::from(x < k)).sum::<usize>();
+                v.insert(v.len() - earlier, k);
+                if v.len() > SORTED_MAX {
+                    *self = Keys::Heap(v.drain(..).map(Reverse).collect());
+                }
+            }
+            Keys::Heap(h) => h.push(Reverse(k)),
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u128> {
+        match self {
+            Keys::Sorted(v) => v.last().copied(),
+            Keys::Heap(h) => h.peek().map(|r| r.0),
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<u128> {
+        match self {
+            Keys::Sorted(v) => v.pop(),
+            Keys::Heap(h) => h.pop().map(|r| r.0),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Keys::Sorted(v) => v.len(),
+            Keys::Heap(h) => h.len(),
+        }
+    }
+
+    fn take_all(&mut self) -> Vec<u128> {
+        match std::mem::replace(self, Keys::Sorted(Vec::new())) {
+            Keys::Sorted(v) => v,
+            Keys::Heap(h) => h.into_iter().map(|r| r.0).collect(),
+        }
+    }
+}
+
+/// Events of the binary store, by the index its keys carry.
 #[derive(Debug)]
 struct Slab<E> {
     events: Vec<E>,
@@ -213,7 +274,7 @@ impl<E: Laned + Copy> EventQueue<E> {
             free: Vec::with_capacity(n),
         };
         EventQueue {
-            store: Store::Binary(BinaryHeap::with_capacity(n), slab),
+            store: Store::Binary(Keys::Sorted(Vec::with_capacity(SORTED_MAX + 1)), slab),
             last: 0,
             seq: 0,
             lanes: Vec::new(),
@@ -240,7 +301,7 @@ impl<E: Laned + Copy> EventQueue<E> {
         let k = self.next_key(time);
         match &mut self.store {
             Store::Binary(h, slab) => {
-                h.push(Reverse(k | slab.put(event)));
+                h.push(k | slab.put(event));
                 if h.len() > WHEEL_FROM {
                     self.switch_to_wheel();
                 }
@@ -255,7 +316,7 @@ impl<E: Laned + Copy> EventQueue<E> {
             return;
         };
         let mut r = Wheel::new(self.last);
-        for Reverse(k) in std::mem::take(h).into_vec() {
+        for k in h.take_all() {
             r.push(k & !SLAB_MASK, slab.take(k));
         }
         self.lane_keys = vec![u128::MAX; self.lanes.len()];
@@ -358,7 +419,7 @@ impl<E: Laned + Copy> EventQueue<E> {
         let (k, e) = match &mut self.store {
             Store::Binary(h, slab) => {
                 let lane = self.lane_min;
-                if lane.0 != u128::MAX && h.peek().is_none_or(|top| lane.0 < top.0) {
+                if lane.0 != u128::MAX && h.peek().is_none_or(|top| lane.0 < top) {
                     if !ok(time_of(lane.0)) {
                         return None;
                     }
@@ -367,10 +428,10 @@ impl<E: Laned + Copy> EventQueue<E> {
                     self.find_lane_min();
                     ke?
                 } else {
-                    if !ok(time_of(h.peek()?.0)) {
+                    if !ok(time_of(h.peek()?)) {
                         return None;
                     }
-                    let Reverse(k) = h.pop()?;
+                    let k = h.pop()?;
                     (k & !SLAB_MASK, slab.take(k))
                 }
             }
@@ -403,7 +464,7 @@ impl<E: Laned + Copy> EventQueue<E> {
             Store::Binary(h, _) => {
                 let lane = self.lane_min.0;
                 match h.peek() {
-                    Some(top) if top.0 < lane => Some(time_of(top.0)),
+                    Some(top) if top < lane => Some(time_of(top)),
                     _ if lane != u128::MAX => Some(time_of(lane)),
                     _ => None,
                 }
