@@ -83,7 +83,7 @@ pub enum Event {
 // Heap entries are moved on every push and pop: keep them at 32 bytes.
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
-/// Pending events beyond which the list turns from a binary heap into a
+/// Pending events beyond which the list turns from its binary store into a
 /// timing wheel (it never turns back).
 const WHEEL_FROM: usize = 4096;
 
@@ -106,18 +106,19 @@ impl Laned for Event {
 /// A future-event list, popped in (time, sequence) order: events at the
 /// same time run in the order they were scheduled.
 ///
-/// Small lists (an M/M/c queue holds a few dozen events) are a binary heap.
+/// A list starts as keys in a slab-backed binary store (`Keys`): a few
+/// dozen sorted keys (an M/M/20 holds about 21 events), then a binary heap.
 /// A list that grows past `WHEEL_FROM` events (the patience timers and
 /// position messages of a busy tenant's backlog) becomes a timing wheel,
 /// whose pop touches a few slots instead of sifting through a heap larger
-/// than the cache: measured, the binary heap is ~12 % faster on M/M/20 and
-/// the wheel ~15 % faster on `benches/year.toml`. Both give the same order,
-/// so the switch never changes a result.
+/// than the cache: measured, the binary store is ~12 % faster on M/M/20 and
+/// the wheel ~15 % faster on `benches/year.toml`. All give the same order,
+/// so a switch never changes a result.
 ///
 /// Lanes hold at most one event each (the engine's lane `i` is arrival
 /// source `i`'s next customer), replaced when set again, so a redrawn
-/// arrival leaves no stale event to the driver. Beside a binary heap they
-/// are kept apart: an arrival then costs no heap push and pop (M/M/20: -8 %
+/// arrival leaves no stale event to the driver. Beside the binary store
+/// they are kept apart: an arrival then costs no heap push and pop (M/M/20: -8 %
 /// time). In a wheel they go in with the other events (its `last` must
 /// not run ahead of them), and an entry whose lane was set again since
 /// is skipped when it comes up.
@@ -128,9 +129,9 @@ pub struct EventQueue<E = Event> {
     /// event was scheduled before it.
     last: u128,
     seq: u64,
-    /// Binary heap: each lane's event.
+    /// Binary store: each lane's event.
     lanes: Vec<Option<(u128, E)>>,
-    /// Binary heap: the smallest lane key (`u128::MAX`: none) and its lane.
+    /// Binary store: the smallest lane key (`u128::MAX`: none) and its lane.
     lane_min: (u128, usize),
     /// Wheel: the key of each lane's event (`u128::MAX`: none); a lane
     /// event in the heap with another key is stale.
@@ -254,7 +255,7 @@ impl<E: Laned + Copy> Default for EventQueue<E> {
 }
 
 /// (time, sequence) as one number; the lowest `SLAB_BITS` are left for the
-/// binary heap's slab index.
+/// binary store's slab index.
 #[inline]
 fn key(time: Time, seq: u64) -> u128 {
     debug_assert!(seq < 1 << (64 - SLAB_BITS));
@@ -310,7 +311,7 @@ impl<E: Laned + Copy> EventQueue<E> {
         }
     }
 
-    /// Turns the binary heap and the lanes beside it into a timing wheel.
+    /// Turns the binary store and the lanes beside it into a timing wheel.
     fn switch_to_wheel(&mut self) {
         let Store::Binary(h, slab) = &mut self.store else {
             return;
