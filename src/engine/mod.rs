@@ -795,6 +795,8 @@ impl<'s, S: Sinks> Sim<'s, S> {
         // Most events (workflow timers, position messages) change no level.
         let levels = self.router.levels();
         if levels == self.noted_levels {
+            #[cfg(test)]
+            self.assert_levels_noted();
             return;
         }
         self.noted_levels = levels;
@@ -811,6 +813,27 @@ impl<'s, S: Sinks> Sim<'s, S> {
         }
         let n = self.interval.len();
         self.qlen_total[n].set(now, total);
+    }
+
+    /// Test builds: `Router::levels` unchanged means every level is as noted.
+    #[cfg(test)]
+    fn assert_levels_noted(&self) {
+        for s in 0..self.interval.len() {
+            let it = &self.interval[s];
+            let svc = s as ServiceId;
+            assert_eq!(
+                it.qlen.value(),
+                self.router.queue_len(svc),
+                "queue length at {}",
+                self.now
+            );
+            assert_eq!(
+                it.selectable.value(),
+                self.router.selectable_users(svc),
+                "selectable users at {}",
+                self.now
+            );
+        }
     }
 
     fn on_interval_end(&mut self) {
@@ -953,5 +976,35 @@ impl<'s, S: Sinks> Sim<'s, S> {
             events: self.n_events,
             tasks: self.next_task,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sink::NullSinks;
+
+    /// `note_levels` skips events after which `Router::levels` has not
+    /// moved; `assert_levels_noted` checks on every skip that no queue
+    /// length or selectable count changed unseen, here over the examples'
+    /// workflows, transfers, priorities, declines, breaks and presence.
+    #[test]
+    fn skipped_level_notes_miss_no_change() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut runs = 0;
+        for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let sets = ["simulation.duration=\"1d\"".to_string()];
+            let scn = crate::scenario::load(&path, &sets)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
+                .scenario;
+            let (res, _) = Sim::new(&scn, 0, NullSinks).run();
+            assert!(res.events > 0, "{}", path.display());
+            runs += 1;
+        }
+        assert!(runs >= 5, "only {runs} example scenarios");
     }
 }
