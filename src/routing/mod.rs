@@ -11,13 +11,13 @@
 //! weighted round robin decide among competing tasks).
 
 pub mod queue;
+mod selectable;
 mod users;
 mod wrr;
 
-use std::collections::BTreeSet;
-
 use crate::model::{Presence, Priority, Scenario, ServiceId, Time, UserId};
 use queue::{Entry, ServiceQueue};
+use selectable::Selectable;
 pub use users::UserKey;
 use users::UserRoute;
 use wrr::Wrr;
@@ -126,7 +126,7 @@ impl TaskRoute {
 
 struct ServiceRoute {
     queue: ServiceQueue,
-    selectable: BTreeSet<UserKey>,
+    selectable: Selectable,
     wrr: Wrr,
     acw: Time,
     allow_busy_away: bool,
@@ -160,7 +160,7 @@ impl Router {
                 .iter()
                 .map(|s| ServiceRoute {
                     queue: ServiceQueue::default(),
-                    selectable: BTreeSet::new(),
+                    selectable: Selectable::default(),
                     wrr: Wrr::new(s.priority_weights),
                     acw: s.acw,
                     allow_busy_away: s.allow_busy_away,
@@ -689,7 +689,7 @@ impl Router {
             }
         }
         if n < width {
-            for &(_, _, u) in &self.services[service as usize].selectable {
+            for &(_, _, u) in self.services[service as usize].selectable.iter() {
                 if chosen[..n].contains(&u) || !self.matches(slot, u) {
                     continue;
                 }
