@@ -417,42 +417,29 @@ impl<E: Laned + Copy> EventQueue<E> {
     /// where `peek_time` then `pop` take two).
     #[inline]
     pub fn pop_if(&mut self, ok: impl FnOnce(Time) -> bool) -> Option<(Time, E)> {
-        let (k, e) = match &mut self.store {
+        let (k, in_lane) = self.head()?;
+        if !ok(time_of(k)) {
+            return None;
+        }
+        let e = match &mut self.store {
             Store::Binary(h, slab) => {
-                let lane = self.lane_min;
-                if lane.0 != u128::MAX && h.peek().is_none_or(|top| lane.0 < top) {
-                    if !ok(time_of(lane.0)) {
-                        return None;
-                    }
+                if in_lane {
                     self.n_lanes -= 1;
-                    let ke = self.lanes[lane.1].take();
+                    let (_, e) = self.lanes[self.lane_min.1].take().expect("lane min");
                     self.find_lane_min();
-                    ke?
+                    e
                 } else {
-                    if !ok(time_of(h.peek()?)) {
-                        return None;
-                    }
-                    let k = h.pop()?;
-                    (k & !SLAB_MASK, slab.take(k))
+                    slab.take(h.pop().expect("head"))
                 }
             }
-            Store::Wheel(r) => loop {
-                let (k, e) = r.peek_entry()?;
-                if Self::is_stale(&self.lane_keys, *k, e) {
-                    r.pop();
-                    self.stale -= 1;
-                    continue;
-                }
-                if !ok(time_of(*k)) {
-                    return None;
-                }
-                let (k, e) = r.pop().expect("peeked");
+            Store::Wheel(r) => {
+                let (_, e) = r.pop().expect("head");
                 if let Some(l) = e.lane() {
                     self.lane_keys[l] = u128::MAX;
                     self.n_lanes -= 1;
                 }
-                break (k, e);
-            },
+                e
+            }
         };
         self.last = k;
         Some((time_of(k), e))
@@ -461,19 +448,27 @@ impl<E: Laned + Copy> EventQueue<E> {
     /// Time of the next event.
     #[inline]
     pub fn peek_time(&mut self) -> Option<Time> {
+        self.head().map(|(k, _)| time_of(k))
+    }
+
+    /// The next event's key (without a slab index), and whether it sits in
+    /// a lane beside the binary store. A wheel first drops the lane events
+    /// set again or dropped since that come up.
+    #[inline(always)]
+    fn head(&mut self) -> Option<(u128, bool)> {
         match &mut self.store {
             Store::Binary(h, _) => {
                 let lane = self.lane_min.0;
                 match h.peek() {
-                    Some(top) if top < lane => Some(time_of(top)),
-                    _ if lane != u128::MAX => Some(time_of(lane)),
+                    Some(top) if top < lane => Some((top & !SLAB_MASK, false)),
+                    _ if lane != u128::MAX => Some((lane, true)),
                     _ => None,
                 }
             }
             Store::Wheel(r) => loop {
                 let (k, e) = r.peek_entry()?;
                 if !Self::is_stale(&self.lane_keys, *k, e) {
-                    break Some(time_of(*k));
+                    break Some((*k, false));
                 }
                 r.pop();
                 self.stale -= 1;

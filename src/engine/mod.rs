@@ -690,9 +690,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
                 _ => {}
             }
         }
-        if self.sinks.wants_sessions() || self.sinks.wants_briefs() {
-            self.emit_session(slot, outcome, None);
-        }
+        self.emit_session(slot, outcome, None);
         let t = &mut self.tasks[slot as usize];
         self.live_tasks -= 1;
         self.free.push(slot);
@@ -723,7 +721,6 @@ impl<'s, S: Sinks> Sim<'s, S> {
             });
         }
         if !sessions {
-            self.next_session += 1;
             return;
         }
         let scn = self.scn;

@@ -48,6 +48,16 @@ impl<'a> SessionRecord<'a> {
         self.transferred_to
             .map(|s| scn.services[s as usize].name.as_str())
     }
+
+    pub fn brief(&self) -> SessionBrief {
+        SessionBrief {
+            service: self.service,
+            arrived: self.arrived,
+            wait: self.queued.and(self.wait),
+            accepted: self.accepted.is_some(),
+            outcome: self.outcome,
+        }
+    }
 }
 
 /// What report.html's per-interval figures need of a session: handed to
@@ -61,18 +71,6 @@ pub struct SessionBrief {
     pub wait: Option<Time>,
     pub accepted: bool,
     pub outcome: Outcome,
-}
-
-impl SessionRecord<'_> {
-    pub fn brief(&self) -> SessionBrief {
-        SessionBrief {
-            service: self.service,
-            arrived: self.arrived,
-            wait: self.queued.and(self.wait),
-            accepted: self.accepted.is_some(),
-            outcome: self.outcome,
-        }
-    }
 }
 
 /// One service's reporting interval, as intervals.csv shows it.

@@ -4,9 +4,9 @@
 //!
 //! Queue positions (Get Queue Position, position messages every minute for
 //! every waiting chat) are counted, not scanned: each level keeps a bitmap
-//! of its live sequence numbers per block of 64 and the number of live
-//! entries per superblock of 64 blocks, so a rank costs a few dozen
-//! additions and popcounts however long the queue is (a linear scan made
+//! and a count of its live sequence numbers per block of 64 and a count per
+//! superblock of 64 blocks, so a rank costs a few dozen additions and one
+//! popcount however long the queue is (a linear scan made
 //! position messages quadratic in the queue length).
 
 use std::collections::VecDeque;
