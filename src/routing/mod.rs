@@ -128,6 +128,10 @@ struct ServiceRoute {
     queue: ServiceQueue,
     selectable: Selectable,
     wrr: Wrr,
+    /// Queued tasks in state Waiting (the others ring). A freed user looks
+    /// through the queue only when some wait: most of the time every queued
+    /// task is ringing for someone, and the look would find nothing.
+    waiting: u32,
     acw: Time,
     allow_busy_away: bool,
     persistent_rona: bool,
@@ -162,6 +166,7 @@ impl Router {
                     queue: ServiceQueue::default(),
                     selectable: Selectable::default(),
                     wrr: Wrr::new(s.priority_weights),
+                    waiting: 0,
                     acw: s.acw,
                     allow_busy_away: s.allow_busy_away,
                     persistent_rona: s.persistent_rona,
@@ -187,6 +192,20 @@ impl Router {
             r.refresh_user(u);
         }
         r
+    }
+
+    /// Test builds: each service's `waiting` is its count of queued tasks
+    /// in state Waiting.
+    #[cfg(test)]
+    pub fn assert_waiting_counted(&self) {
+        for (s, svc) in self.services.iter().enumerate() {
+            let n = self
+                .tasks
+                .iter()
+                .filter(|t| t.state == TaskState::Waiting && t.service as usize == s)
+                .count();
+            assert_eq!(svc.waiting as usize, n, "waiting tasks of service {s}");
+        }
     }
 
     /// Whether actions are pending (see `take_actions`).
@@ -303,9 +322,9 @@ impl Router {
             self.schedule_policy(slot, now);
         }
         self.levels += 1;
-        let pos = self.services[service as usize]
-            .queue
-            .push(slot, seq, priority);
+        let svc = &mut self.services[service as usize];
+        svc.waiting += 1;
+        let pos = svc.queue.push(slot, seq, priority);
         self.dispatch_task(slot);
         pos
     }
@@ -354,7 +373,9 @@ impl Router {
         if matches!(prev, TaskState::Waiting | TaskState::Ringing) {
             t.state = TaskState::Idle;
             let (service, priority, seq) = (t.service, t.priority, t.seq);
-            self.services[service as usize].queue.remove(priority, seq);
+            let svc = &mut self.services[service as usize];
+            svc.queue.remove(priority, seq);
+            svc.waiting -= u32::from(prev == TaskState::Waiting);
             self.levels += 1;
             if prev == TaskState::Ringing {
                 self.release_ring(slot, None, now);
@@ -406,7 +427,7 @@ impl Router {
         }
         let t = &mut self.tasks[slot as usize];
         let (service, kind) = (t.service, t.kind);
-        let svc = &self.services[service as usize];
+        let svc = &mut self.services[service as usize];
         let n = t.n_ring as usize;
         if let Some(i) = t.ring[..n].iter().position(|&x| x == user) {
             t.ring[i] = t.ring[n - 1];
@@ -429,6 +450,7 @@ impl Router {
         let back_to_queue = t.n_ring == 0;
         if back_to_queue {
             t.state = TaskState::Waiting;
+            svc.waiting += 1;
         }
         // Nimbus flags a user who declines or ignores an offer; a broadcast
         // has no RONA.
@@ -641,7 +663,9 @@ impl Router {
     fn offer(&mut self, slot: u32, users: &[UserId]) {
         self.offers += 1;
         let t = &mut self.tasks[slot as usize];
+        debug_assert_eq!(t.state, TaskState::Waiting);
         t.state = TaskState::Ringing;
+        self.services[t.service as usize].waiting -= 1;
         t.round = t.round.wrapping_add(1);
         t.n_ring = users.len() as u8;
         t.ring[..users.len()].copy_from_slice(users);
@@ -760,7 +784,7 @@ impl Router {
         commit: bool,
     ) -> Option<u32> {
         let svc = &mut self.services[s as usize];
-        if svc.queue.is_empty() {
+        if svc.waiting == 0 {
             return None;
         }
         let tasks = &self.tasks;
