@@ -76,10 +76,11 @@ pub fn check_opening_hours(
     let Some(p) = primary else {
         return HoursExit::Default;
     };
-    let local = clock.civil(t).micros();
+    let civil = clock.civil(t);
+    let local = civil.micros();
     p.defined_period(local)
         .or_else(|| secondary.and_then(|s| s.defined_period(local)))
-        .unwrap_or_else(|| p.weekly(clock.time_of_week(t)))
+        .unwrap_or_else(|| p.weekly(civil.time_of_week()))
 }
 
 #[cfg(test)]

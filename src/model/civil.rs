@@ -57,8 +57,22 @@ impl Civil {
         self.days as i128 * DAY as i128 + self.tod as i128
     }
 
+    /// Time within the week (Monday 00:00 = 0).
+    pub fn time_of_week(self) -> Time {
+        weekday(self.days) as Time * DAY + self.tod
+    }
+
     /// The local date-time of local epoch microseconds.
     pub fn from_micros(us: i128) -> Civil {
+        // 64 bits hold ±292,000 years of µs: every date a scenario names
+        // takes the native division; 128 bits (a library call, 1 % of a
+        // year's run) only for the rest.
+        if let Ok(v) = i64::try_from(us) {
+            return Civil {
+                days: v.div_euclid(DAY as i64),
+                tod: v.rem_euclid(DAY as i64) as Time,
+            };
+        }
         Civil {
             days: us.div_euclid(DAY as i128) as i64,
             tod: us.rem_euclid(DAY as i128) as Time,
@@ -237,8 +251,7 @@ impl Clock {
 
     /// Time within the week (Monday 00:00 = 0) at simulation time `t`.
     pub fn time_of_week(&self, t: Time) -> Time {
-        let c = self.civil(t);
-        weekday(c.days) as Time * DAY + c.tod
+        self.civil(t).time_of_week()
     }
 
     /// The simulation time `local` later on the local clock than `t`, or the
@@ -278,6 +291,32 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 64-bit path of `from_micros` splits days and time of day as the
+    /// 128-bit one does, before 1970 too, and round-trips through `micros`.
+    #[test]
+    fn from_micros_native_and_wide_agree() {
+        let d = DAY as i128;
+        for us in [
+            0,
+            1,
+            -1,
+            d - 1,
+            -d,
+            -d - 1,
+            1_767_571_200_000_000 + 123,
+            -62_135_596_800_000_000 - 7,
+            i64::MAX as i128,
+            i64::MIN as i128,
+            i64::MAX as i128 + 1,
+            i64::MIN as i128 - 1,
+        ] {
+            let c = Civil::from_micros(us);
+            assert_eq!(c.days as i128, us.div_euclid(d), "days of {us}");
+            assert_eq!(c.tod as i128, us.rem_euclid(d), "time of day of {us}");
+            assert_eq!(c.micros(), us);
+        }
+    }
 
     #[test]
     fn labels_round_trip() {
