@@ -879,6 +879,40 @@ fn large_work_is_a_warning() {
     );
 }
 
+/// The output-size warning follows `run`'s sessions flags: sessions.csv
+/// warns and names --zstd, --zstd warns with the smaller estimate, and
+/// --no-sessions does not warn. (A bad threshold ends each run with exit 2
+/// after the warnings, before any simulating.)
+#[test]
+fn output_size_warning_follows_the_sessions_flags() {
+    let case = Case::edited(
+        "output_size_warning_follows_the_sessions_flags",
+        &[("rate = \"1080/h\"", "rate = \"10000/s\"")],
+    );
+    let stderr = |flag: Option<&str>| {
+        let out_dir = case.fresh_out_named(flag.unwrap_or("csv").trim_start_matches('-'));
+        let mut cmd = routesim();
+        cmd.arg("run").arg(&case.file).arg("-o").arg(&out_dir);
+        cmd.args(flag).args(["--threshold", "no_such_metric < 1"]);
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let csv = stderr(None);
+    assert!(
+        csv.contains("output files will take about") && csv.contains("--zstd writes"),
+        "{csv}"
+    );
+    let zstd = stderr(Some("--zstd"));
+    assert!(zstd.contains("GB with sessions.csv.zst"), "{zstd}");
+    let none = stderr(Some("--no-sessions"));
+    assert!(!none.contains("output files will take"), "{none}");
+    assert!(
+        none.contains("a long run"),
+        "the work warning stays: {none}"
+    );
+}
+
 // ---------------------------------------------------------------- durations
 
 bad_scenario!(

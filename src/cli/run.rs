@@ -12,7 +12,7 @@ use crate::model::SimSettings;
 use crate::out;
 use crate::report::thresholds::{self, Verdict};
 use crate::run::{run, RunOptions};
-use crate::scenario::limits::{MAX_REPLICATIONS, MAX_THREADS};
+use crate::scenario::limits::{SessionsOut, MAX_REPLICATIONS, MAX_THREADS};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -77,6 +77,17 @@ pub fn execute(a: RunArgs) -> i32 {
         // The file's count was judged when it loaded; judge the override.
         if let Err(code) = super::check_work(&a.scenario, &scn, 1, a.quiet) {
             return code;
+        }
+    }
+    if !a.quiet {
+        let form = match (a.no_sessions, a.zstd) {
+            (true, _) => SessionsOut::Omitted,
+            (_, true) => SessionsOut::Zstd,
+            _ => SessionsOut::Csv,
+        };
+        let work = crate::scenario::limits::estimate(&scn);
+        if let Some(m) = work.output_warning(scn.sim.replications, form) {
+            eprintln!("warning: {}: simulation: {m}", a.scenario.display());
         }
     }
     let gates = match thresholds::gather(&scn, &a.threshold, a.no_thresholds) {

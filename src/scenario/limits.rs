@@ -37,6 +37,17 @@ const EVENTS_PER_CHAT: f64 = 3.0;
 /// Bytes of a sessions.csv row and of an intervals.csv row (measured).
 const SESSION_ROW_BYTES: f64 = 125.0;
 const INTERVAL_ROW_BYTES: f64 = 100.0;
+/// sessions.csv.zst is about this many times smaller than sessions.csv (a
+/// year of benches/year.toml: 6.1 GB and 1.3 GB).
+const ZSTD_RATIO: f64 = 4.7;
+
+/// How a run writes its sessions (`run`'s flags), for the size estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsOut {
+    Csv,
+    Zstd,
+    Omitted,
+}
 
 /// The expected work of one replication.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,7 +55,9 @@ pub struct Work {
     pub chats: f64,
     pub events: f64,
     pub intervals: u64,
-    pub output_bytes: f64,
+    /// Bytes of sessions.csv, and of the other files.
+    pub session_bytes: f64,
+    pub other_bytes: f64,
 }
 
 /// Estimates one replication's work from the arrival rates (chats over the
@@ -88,8 +101,8 @@ pub fn estimate(s: &Scenario) -> Work {
         chats,
         events: chats * EVENTS_PER_CHAT + user_events,
         intervals,
-        output_bytes: chats * SESSION_ROW_BYTES
-            + (intervals * s.services.len() as u64) as f64 * INTERVAL_ROW_BYTES,
+        session_bytes: chats * SESSION_ROW_BYTES,
+        other_bytes: (intervals * s.services.len() as u64) as f64 * INTERVAL_ROW_BYTES,
     }
 }
 
@@ -155,17 +168,32 @@ impl Work {
                 format!("a long run: {what} ({} events in all)", sci(events)),
             ));
         }
-        let bytes = self.output_bytes * runs;
-        if refuse.iter().all(|r| r.0 != "simulation") && bytes > WARN_OUTPUT_BYTES {
-            warn.push((
-                "simulation",
-                format!(
-                    "the output files will take about {:.1} GB (sessions.csv can be left out with --no-sessions)",
-                    bytes / 1e9
-                ),
-            ));
-        }
         (refuse, warn)
+    }
+
+    /// A warning when `replications` runs would write large files, with
+    /// the sessions written as `sessions` (only `run` writes them; a sweep
+    /// or a staffing plan writes per-point figures).
+    pub fn output_warning(&self, replications: u32, sessions: SessionsOut) -> Option<String> {
+        let per_run = self.other_bytes
+            + match sessions {
+                SessionsOut::Csv => self.session_bytes,
+                SessionsOut::Zstd => self.session_bytes / ZSTD_RATIO,
+                SessionsOut::Omitted => 0.0,
+            };
+        let gb = per_run * f64::from(replications) / 1e9;
+        if gb.is_nan() || gb * 1e9 <= WARN_OUTPUT_BYTES {
+            return None;
+        }
+        Some(match sessions {
+            SessionsOut::Csv => format!(
+                "the output files will take about {gb:.1} GB: --zstd writes the sessions about {ZSTD_RATIO:.0}x smaller (sessions.csv.zst), --no-sessions leaves them out"
+            ),
+            SessionsOut::Zstd => format!(
+                "the output files will take about {gb:.1} GB with sessions.csv.zst: --no-sessions leaves the sessions out"
+            ),
+            SessionsOut::Omitted => format!("the output files will take about {gb:.1} GB"),
+        })
     }
 }
 
@@ -187,8 +215,36 @@ mod tests {
             chats: events / EVENTS_PER_CHAT,
             events,
             intervals,
-            output_bytes: 0.0,
+            session_bytes: 0.0,
+            other_bytes: 0.0,
         }
+    }
+
+    /// The size warning follows the sessions' form: sessions.csv warns from
+    /// 1 GB, the zstd form from about 4.7 GB of sessions.csv, none without
+    /// sessions unless the other files alone are large.
+    #[test]
+    fn output_warning_follows_the_sessions_form() {
+        let w = Work {
+            session_bytes: 0.4e9,
+            other_bytes: 1e6,
+            ..work(1e6, 100)
+        };
+        let csv = w.output_warning(3, SessionsOut::Csv).expect("1.2 GB warns");
+        assert!(
+            csv.contains("about 1.2 GB") && csv.contains("--zstd"),
+            "{csv}"
+        );
+        assert_eq!(w.output_warning(2, SessionsOut::Csv), None, "0.8 GB");
+        assert_eq!(w.output_warning(3, SessionsOut::Zstd), None, "0.26 GB");
+        let z = w.output_warning(20, SessionsOut::Zstd).expect("1.7 GB");
+        assert!(z.contains("about 1.7 GB with sessions.csv.zst"), "{z}");
+        assert_eq!(w.output_warning(900, SessionsOut::Omitted), None);
+        let big = Work {
+            other_bytes: 2e9,
+            ..w
+        };
+        assert!(big.output_warning(1, SessionsOut::Omitted).is_some());
     }
 
     #[test]
