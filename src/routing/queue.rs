@@ -41,11 +41,13 @@ struct LiveCounts {
     /// Superblock index of `supers[0]` (and block index `first * BLOCKS` of
     /// `blocks[0]`).
     first: u64,
-    supers: VecDeque<u32>,
+    // Plain vectors, not ring buffers: a rank sums a contiguous run of
+    // counts (vectorised), and the window moves a superblock at a time.
+    supers: Vec<u32>,
     /// Bit `seq % 64` of block `seq / 64`: `seq` is live in this level.
-    blocks: VecDeque<u64>,
+    blocks: Vec<u64>,
     /// Live entries per block.
-    counts: VecDeque<u8>,
+    counts: Vec<u8>,
 }
 
 impl LiveCounts {
@@ -58,15 +60,13 @@ impl LiveCounts {
         while sup < self.first {
             // A re-filed task older than every entry of this level.
             self.first -= 1;
-            self.supers.push_front(0);
-            for _ in 0..BLOCKS {
-                self.blocks.push_front(0);
-                self.counts.push_front(0);
-            }
+            self.supers.insert(0, 0);
+            self.blocks.splice(..0, std::iter::repeat_n(0, BLOCKS));
+            self.counts.splice(..0, std::iter::repeat_n(0, BLOCKS));
         }
         let s = (sup - self.first) as usize;
         while self.supers.len() <= s {
-            self.supers.push_back(0);
+            self.supers.push(0);
             self.blocks.extend(std::iter::repeat_n(0, BLOCKS));
             self.counts.extend(std::iter::repeat_n(0, BLOCKS));
         }
@@ -90,7 +90,7 @@ impl LiveCounts {
         self.counts[b] -= 1;
         // Drop empty superblocks at the front: the window follows the queue.
         while self.supers.len() > 1 && self.supers[0] == 0 {
-            self.supers.pop_front();
+            self.supers.remove(0);
             self.blocks.drain(..BLOCKS);
             self.counts.drain(..BLOCKS);
             self.first += 1;
@@ -106,9 +106,10 @@ impl LiveCounts {
         let s = ((sup - self.first) as usize).min(self.supers.len());
         let b0 = s * BLOCKS;
         let b = ((seq >> BLOCK_BITS) - self.first * BLOCKS as u64) as usize;
-        let whole: u32 = self.supers.range(..s).sum();
+        let whole: u32 = self.supers[..s].iter().sum();
         let n = self.blocks.len();
-        let part: u32 = (self.counts.range(b0.min(n)..b.min(n)))
+        let part: u32 = self.counts[b0.min(n)..b.min(n)]
+            .iter()
             .map(|&c| u32::from(c))
             .sum();
         let same = self
