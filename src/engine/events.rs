@@ -550,7 +550,7 @@ impl<E> Wheel<E> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, k: u128, event: E) {
         if time_of(k) < self.last {
             // Earlier than the settled minimum (a driver peeked, then
@@ -573,31 +573,40 @@ impl<E> Wheel<E> {
 
     /// Brings the earliest time to level 0 and returns its slot there (the
     /// slot holds that time's bucket only), or None when the wheel is empty.
-    #[inline]
+    #[inline(always)]
     fn settle(&mut self) -> Option<usize> {
         if self.levels & 1 == 0 {
             if self.levels == 0 {
                 return None;
             }
-            let l = self.levels.trailing_zeros() as usize;
-            let s = self.full[l].trailing_zeros() as usize;
-            self.full[l] &= !(1 << s);
-            if self.full[l] == 0 {
-                self.levels &= !(1 << l);
-            }
-            let mut moving = std::mem::take(&mut self.slots[l * SLOTS + s]);
-            let min = moving.iter().map(|e| time_of(e.0)).min();
-            self.last = min.expect("slot not empty");
-            for (k, e) in moving.drain(..) {
-                self.put(k, e);
-            }
-            // Keep the emptied slot's allocation, unless a backlog made it
-            // large (the wheel would hold every slot's peak at once).
-            if moving.capacity() <= KEEP {
-                self.slots[l * SLOTS + s] = moving;
-            }
+            self.cascade();
         }
         Some(self.full[0].trailing_zeros() as usize)
+    }
+
+    /// Empties the lowest non-empty slot of the lowest non-empty level
+    /// (above 0) into lower levels around its earliest time. Out of line:
+    /// `settle` runs twice per pop (peek, then pop), and inlined it only
+    /// tests a bit.
+    #[inline(never)]
+    fn cascade(&mut self) {
+        let l = self.levels.trailing_zeros() as usize;
+        let s = self.full[l].trailing_zeros() as usize;
+        self.full[l] &= !(1 << s);
+        if self.full[l] == 0 {
+            self.levels &= !(1 << l);
+        }
+        let mut moving = std::mem::take(&mut self.slots[l * SLOTS + s]);
+        let min = moving.iter().map(|e| time_of(e.0)).min();
+        self.last = min.expect("slot not empty");
+        for (k, e) in moving.drain(..) {
+            self.put(k, e);
+        }
+        // Keep the emptied slot's allocation, unless a backlog made it
+        // large (the wheel would hold every slot's peak at once).
+        if moving.capacity() <= KEEP {
+            self.slots[l * SLOTS + s] = moving;
+        }
     }
 
     /// Index of the earliest scheduled entry of a level-0 slot (its entries
