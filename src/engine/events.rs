@@ -169,7 +169,11 @@ impl Keys {
     fn push(&mut self, k: u128) {
         match self {
             Keys::Sorted(v) => {
-                let earlier = v.iter().map(|&x| usize::from(x < k)).sum::<usize>();
+                // `k` has the highest sequence number yet, so a key is
+                // earlier exactly when its time is not later: one 64-bit
+                // compare each.
+                let t = time_of(k);
+                let earlier = v.iter().map(|&x| usize::from(time_of(x) <= t)).sum::<usize>();
                 v.insert(v.len() - earlier, k);
                 if v.len() > SORTED_MAX {
                     *self = Keys::Heap(v.drain(..).map(Reverse).collect());
