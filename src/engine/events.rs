@@ -173,7 +173,10 @@ impl Keys {
                 // earlier exactly when its time is not later: one 64-bit
                 // compare each.
                 let t = time_of(k);
-                let earlier = v.iter().map(|&x| usize::from(time_of(x) <= t)).sum::<usize>();
+                let earlier = v
+                    .iter()
+                    .map(|&x| usize::from(time_of(x) <= t))
+                    .sum::<usize>();
                 v.insert(v.len() - earlier, k);
                 if v.len() > SORTED_MAX {
                     *self = Keys::Heap(v.drain(..).map(Reverse).collect());

@@ -134,6 +134,8 @@ pub struct ServiceQueue {
     counts: Option<Box<[LiveCounts; LEVELS]>>,
     /// Queued tasks per level (waiting or ringing, not yet connected).
     live: [u32; LEVELS],
+    /// Bit `l` set: level `l` holds a queued task (`live[l] > 0`).
+    held: u16,
     total: u32,
 }
 
@@ -180,18 +182,30 @@ impl ServiceQueue {
             c[l].add(seq);
         }
         self.live[l] += 1;
+        self.held |= 1 << l;
         self.total += 1;
     }
 
     /// Notes that the queued task with enqueue number `seq` left (accepted,
-    /// hung up, cancelled, re-filed); its entry is dropped lazily.
+    /// hung up, cancelled, re-filed). Its entry goes at once when it is the
+    /// last (a task taken as it came) or the first (the longest waiting
+    /// taken), else lazily: a freed user's look then skips fewer dead ones.
     #[inline]
     pub fn remove(&mut self, p: Priority, seq: u64) {
         let l = p.index();
+        let q = &mut self.levels[l];
+        if q.back().is_some_and(|e| e.seq == seq) {
+            q.pop_back();
+        } else if q.front().is_some_and(|e| e.seq == seq) {
+            q.pop_front();
+        }
         if let Some(c) = &mut self.counts {
             c[l].sub(seq);
         }
         self.live[l] -= 1;
+        if self.live[l] == 0 {
+            self.held &= !(1 << l);
+        }
         self.total -= 1;
     }
 
@@ -216,6 +230,12 @@ impl ServiceQueue {
     #[inline]
     pub fn has_level(&self, l: usize) -> bool {
         self.live[l] > 0
+    }
+
+    /// Bit `l` set: level `l` holds a queued task.
+    #[inline]
+    pub fn levels_held(&self) -> u16 {
+        self.held
     }
 
     /// Number of queued tasks (waiting or ringing).
@@ -247,11 +267,14 @@ impl ServiceQueue {
         let q = &mut self.levels[l];
         while let Some(&e) = q.front() {
             if is_live(e) {
+                if pick(e) {
+                    return Some(e); // the usual case: the first one
+                }
                 break;
             }
             q.pop_front();
         }
-        q.iter().copied().find(|&e| is_live(e) && pick(e))
+        q.iter().skip(1).copied().find(|&e| is_live(e) && pick(e))
     }
 }
 
