@@ -802,10 +802,10 @@ impl Router {
         let mut heads = [None; 7];
         let mut mask = 0u8;
         // The middle levels that hold a task, as bits 0..7.
-        let mut held = (svc.queue.levels_held() >> 1) & 0x7f;
-        while held != 0 {
-            let i = held.trailing_zeros() as usize;
-            held &= held - 1;
+        let mut occupied = (svc.queue.occupied_levels() >> 1) & 0x7f;
+        while occupied != 0 {
+            let i = occupied.trailing_zeros() as usize;
+            occupied &= occupied - 1;
             heads[i] = svc.queue.first_in_level(i + 1, live, wanted);
             if heads[i].is_some() {
                 mask |= 1 << i;

@@ -135,7 +135,7 @@ pub struct ServiceQueue {
     /// Queued tasks per level (waiting or ringing, not yet connected).
     live: [u32; LEVELS],
     /// Bit `l` set: level `l` holds a queued task (`live[l] > 0`).
-    held: u16,
+    occupied: u16,
     total: u32,
 }
 
@@ -182,7 +182,7 @@ impl ServiceQueue {
             c[l].add(seq);
         }
         self.live[l] += 1;
-        self.held |= 1 << l;
+        self.occupied |= 1 << l;
         self.total += 1;
     }
 
@@ -204,7 +204,7 @@ impl ServiceQueue {
         }
         self.live[l] -= 1;
         if self.live[l] == 0 {
-            self.held &= !(1 << l);
+            self.occupied &= !(1 << l);
         }
         self.total -= 1;
     }
@@ -234,8 +234,8 @@ impl ServiceQueue {
 
     /// Bit `l` set: level `l` holds a queued task.
     #[inline]
-    pub fn levels_held(&self) -> u16 {
-        self.held
+    pub fn occupied_levels(&self) -> u16 {
+        self.occupied
     }
 
     /// Number of queued tasks (waiting or ringing).
