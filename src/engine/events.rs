@@ -519,8 +519,9 @@ const LEVELS: usize = (64 - LOW as usize).div_ceil(DIGIT as usize);
 /// digit; level 0 holds one bucket per slot. A pop empties the lowest
 /// non-empty slot of the lowest non-empty level into lower levels around
 /// its earliest time, so an event moves down at most once per level: 2
-/// moves for a timer minutes ahead, where a binary radix heap moved it up to 29 times (the year's
-/// profile had a quarter of its time in those moves).
+/// moves for a timer minutes ahead, where a binary radix heap moved it up
+/// to 29 times (the year's profile had a quarter of its time in those
+/// moves).
 #[derive(Debug)]
 struct Wheel<E> {
     /// `LEVELS * SLOTS` slots, level-major.
