@@ -636,7 +636,19 @@ impl Router {
     }
 
     /// Re-files a user in its services' selectable sets after a change.
+    /// Inlined to its first test: a user who is not free and in no set
+    /// stays out (most calls, e.g. each accept at full load).
+    #[inline(always)]
     fn refresh_user(&mut self, user: UserId) {
+        let u = &self.users[user as usize];
+        if u.filed == 0 && !u.free() {
+            return;
+        }
+        self.refile_user(user);
+    }
+
+    #[inline(never)]
+    fn refile_user(&mut self, user: UserId) {
         let u = &mut self.users[user as usize];
         let free = u.free();
         for m in 0..u.memberships.len() {
@@ -656,6 +668,7 @@ impl Router {
             if let Some(k) = new_key {
                 svc.selectable.insert(k);
             }
+            u.filed = u.filed + u32::from(new_key.is_some()) - u32::from(ms.key.is_some());
             ms.key = new_key;
         }
     }

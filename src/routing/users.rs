@@ -44,6 +44,8 @@ pub struct UserRoute {
     pub in_call: bool,
     /// When the user last became free of Nimbus work (ringing and ACW included).
     pub idle_since: Time,
+    /// Memberships whose selectable set holds the user (`key` is Some).
+    pub filed: u32,
 }
 
 impl UserRoute {
@@ -100,6 +102,7 @@ impl UserRoute {
             off_duty: false,
             in_call: false,
             idle_since: 0,
+            filed: 0,
         }
     }
 
