@@ -146,6 +146,19 @@ pub fn check_work(
     }
 }
 
+/// Warns on stderr when a run of `scn` would write large files, its
+/// sessions written as `sessions`.
+pub fn warn_output_size(
+    path: &std::path::Path,
+    scn: &crate::model::Scenario,
+    sessions: crate::scenario::limits::SessionsOut,
+) {
+    let work = crate::scenario::limits::estimate(scn);
+    if let Some(m) = work.output_warning(scn.sim.replications, sessions) {
+        eprintln!("warning: {}: simulation: {m}", path.display());
+    }
+}
+
 pub fn print_warnings(path: &std::path::Path, warnings: &[crate::scenario::Problem]) {
     for w in warnings {
         eprintln!("warning: {}: {}: {}", path.display(), w.location, w.message);

@@ -85,10 +85,7 @@ pub fn execute(a: RunArgs) -> i32 {
             (_, true) => SessionsOut::Zstd,
             _ => SessionsOut::Csv,
         };
-        let work = crate::scenario::limits::estimate(&scn);
-        if let Some(m) = work.output_warning(scn.sim.replications, form) {
-            eprintln!("warning: {}: simulation: {m}", a.scenario.display());
-        }
+        super::warn_output_size(&a.scenario, &scn, form);
     }
     let gates = match thresholds::gather(&scn, &a.threshold, a.no_thresholds) {
         Ok(g) => g,

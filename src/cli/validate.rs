@@ -19,11 +19,8 @@ pub fn execute(a: ValidateArgs) -> i32 {
         Ok(loaded) => {
             super::print_warnings(&a.scenario, &loaded.warnings);
             let s = &loaded.scenario;
-            let work = crate::scenario::limits::estimate(s);
             let csv = crate::scenario::limits::SessionsOut::Csv;
-            if let Some(m) = work.output_warning(s.sim.replications, csv) {
-                eprintln!("warning: {}: simulation: {m}", a.scenario.display());
-            }
+            super::warn_output_size(&a.scenario, s, csv);
             out!(
                 "{}: ok ({} services, {} users, {} arrival sources, {} workflows)",
                 a.scenario.display(),

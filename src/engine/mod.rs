@@ -787,7 +787,7 @@ impl<'s, S: Sinks> Sim<'s, S> {
     /// Keeps the time-weighted queue lengths and selectable-user counts current.
     fn note_levels(&mut self) {
         #[cfg(test)]
-        self.router.assert_waiting_counted();
+        self.router.assert_counts();
         if self.now < self.window.lo {
             return;
         }

@@ -195,9 +195,10 @@ impl Router {
     }
 
     /// Test builds: each service's `waiting` is its count of queued tasks
-    /// in state Waiting.
+    /// in state Waiting, and each user's `filed` its count of memberships
+    /// filed in a selectable set (the counts that let work be skipped).
     #[cfg(test)]
-    pub fn assert_waiting_counted(&self) {
+    pub fn assert_counts(&self) {
         for (s, svc) in self.services.iter().enumerate() {
             let n = self
                 .tasks
@@ -205,6 +206,10 @@ impl Router {
                 .filter(|t| t.state == TaskState::Waiting && t.service as usize == s)
                 .count();
             assert_eq!(svc.waiting as usize, n, "waiting tasks of service {s}");
+        }
+        for (i, u) in self.users.iter().enumerate() {
+            let n = u.memberships.iter().filter(|m| m.key.is_some()).count();
+            assert_eq!(u.filed as usize, n, "filed memberships of user {i}");
         }
     }
 
@@ -668,7 +673,9 @@ impl Router {
             if let Some(k) = new_key {
                 svc.selectable.insert(k);
             }
-            u.filed = u.filed + u32::from(new_key.is_some()) - u32::from(ms.key.is_some());
+            // `filed` counts the Some keys: at least 1 when the old one is.
+            u.filed -= u32::from(ms.key.is_some());
+            u.filed += u32::from(new_key.is_some());
             ms.key = new_key;
         }
     }

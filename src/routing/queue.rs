@@ -229,7 +229,7 @@ impl ServiceQueue {
     /// Whether level `l` holds any queued task.
     #[inline]
     pub fn has_level(&self, l: usize) -> bool {
-        self.live[l] > 0
+        self.occupied & (1 << l) != 0
     }
 
     /// Bit `l` set: level `l` holds a queued task.

@@ -181,10 +181,12 @@ impl Work {
                 SessionsOut::Zstd => self.session_bytes / ZSTD_RATIO,
                 SessionsOut::Omitted => 0.0,
             };
-        let gb = per_run * f64::from(replications) / 1e9;
-        if gb.is_nan() || gb * 1e9 <= WARN_OUTPUT_BYTES {
+        let bytes = per_run * f64::from(replications);
+        // (NaN: no warning; `check` refuses such an estimate.)
+        if bytes.is_nan() || bytes <= WARN_OUTPUT_BYTES {
             return None;
         }
+        let gb = bytes / 1e9;
         Some(match sessions {
             SessionsOut::Csv => format!(
                 "the output files will take about {gb:.1} GB: --zstd writes the sessions about {ZSTD_RATIO:.0}x smaller (sessions.csv.zst), --no-sessions leaves them out"
