@@ -389,3 +389,58 @@ fn merge_and_compare_refuse_tampered_or_truncated_folders() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Shards that differ in one value merge into nothing, and the error names
+/// the value and both folders' values (the first that differs, in a fixed
+/// order: here the seed, then the thresholds).
+#[test]
+fn merge_names_the_value_the_shards_do_not_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc.toml");
+    let run = |shard: &str, extra: &[&str], out: &Path| {
+        let o = Command::new(BIN)
+            .args(["run", scenario, "--set", "simulation.duration=10m"])
+            .args(["--replications", "2", "--quiet", "--shard", shard])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let dir = |n: &str| tmp.path().join(n);
+    run("0/2", &["--seed", "1"], &dir("a"));
+    run("1/2", &["--seed", "2"], &dir("b"));
+    run(
+        "1/2",
+        &["--seed", "1", "--threshold", "p_wait < 0.9"],
+        &dir("c"),
+    );
+    for (other, needles) in [
+        (
+            "b",
+            ["has seed 2, but", "a has 1; merge only combines results"],
+        ),
+        (
+            "c",
+            ["has thresholds *:p_wait<0.9, but", "a has none; merge"],
+        ),
+    ] {
+        let out = dir("merged");
+        let o = Command::new(BIN)
+            .arg("merge")
+            .arg(dir("a"))
+            .arg(dir(other))
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "merge a {other}: {n:?} not in: {err}");
+        }
+        assert!(err.contains(&format!("{other} has")), "{err}");
+        assert!(!out.exists(), "a refused merge leaves no folder");
+    }
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::sweep::{header, row_prefix, vary_spec, Point, Sweep, SWEEP_INTERVAL_COUNTS_FILE};
 use super::vary::{grid, Vary};
 use crate::report::interval_counts::{IntervalCounts, INTERVAL_COUNTS_HEADER};
-use crate::report::merge::ranges;
+use crate::report::merge::{ranges, Shared};
 use crate::report::summary::{MetricTable, SummaryMeta, REPLICATIONS_HEADER};
 use crate::report::thresholds::{self, Threshold, EVERY_INTERVAL};
 
@@ -523,54 +523,28 @@ fn missing_shards(inputs: &[SweepDir]) -> String {
 fn check_same_sweep(inputs: &[SweepDir]) -> Result<(), String> {
     let first = &inputs[0];
     for d in &inputs[1..] {
-        let differs = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
-            format!(
-                "{} has {what} {b}, but {} has {a}; merge only combines sweeps of the same scenario (file and --set overrides), --vary grid and --zip groups, seed, replication count and routesim version",
-                d.dir.display(),
-                first.dir.display()
-            )
+        let same = Shared {
+            first: &first.dir,
+            other: &d.dir,
+            combines: "sweeps of the same scenario (file and --set overrides), --vary grid and --zip groups, seed, replication count and routesim version",
         };
-        if first.hash != d.hash {
-            return Err(differs("scenario hash", &first.hash, &d.hash));
-        }
-        if first.scenario != d.scenario {
-            return Err(differs("scenario name", &first.scenario, &d.scenario));
-        }
-        if first.version != d.version {
-            return Err(differs("routesim version", &first.version, &d.version));
-        }
-        if first.seed != d.seed {
-            return Err(differs("seed", &first.seed, &d.seed));
-        }
-        if first.replications != d.replications {
-            return Err(differs(
-                "replications",
-                &first.replications,
-                &d.replications,
-            ));
-        }
+        same.value("scenario hash", &first.hash, &d.hash)?;
+        same.value("scenario name", &first.scenario, &d.scenario)?;
+        same.value("routesim version", &first.version, &d.version)?;
+        same.value("seed", &first.seed, &d.seed)?;
+        same.value("replications", &first.replications, &d.replications)?;
         let spec = |s: &SweepDir| {
             let varies = s.varies.iter().map(|v| format!("--vary {}", vary_spec(v)));
             let zips = s.zips.iter().map(|z| format!("--zip {}", z.join(",")));
             varies.chain(zips).collect::<Vec<_>>().join(" ")
         };
         if first.varies != d.varies || first.zips != d.zips {
-            return Err(differs("the grid", &spec(first), &spec(d)));
+            return Err(same.differs("the grid", &spec(first), &spec(d)));
         }
-        if first.thresholds != d.thresholds {
-            return Err(differs(
-                "thresholds",
-                &first.thresholds.join(" "),
-                &d.thresholds.join(" "),
-            ));
-        }
+        same.list("thresholds", &first.thresholds, &d.thresholds, " ")?;
         for (p, (a, b)) in first.points.iter().zip(&d.points).enumerate() {
-            if a.1 != b.1 {
-                return Err(differs(&format!("point {p}'s scenario hash"), &a.1, &b.1));
-            }
-            if a.2 != b.2 {
-                return Err(differs(&format!("point {p}'s replications"), &a.2, &b.2));
-            }
+            same.value(&format!("point {p}'s scenario hash"), &a.1, &b.1)?;
+            same.value(&format!("point {p}'s replications"), &a.2, &b.2)?;
         }
     }
     Ok(())

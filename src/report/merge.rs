@@ -213,51 +213,84 @@ fn read_counts(inputs: &[ResultDir]) -> Result<IntervalCounts, String> {
 fn check_same_run(inputs: &[ResultDir]) -> Result<(), String> {
     let first = &inputs[0];
     for d in &inputs[1..] {
-        let differs = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
-            format!(
-                "{} has {what} {b}, but {} has {a}; merge only combines results of the same scenario (file and --set overrides), seed, replication count and routesim version",
-                d.dir.display(),
-                first.dir.display()
-            )
+        let same = Shared {
+            first: &first.dir,
+            other: &d.dir,
+            combines: "results of the same scenario (file and --set overrides), seed, replication count and routesim version",
         };
         let (a, b) = (&first.meta, &d.meta);
-        if a.hash != b.hash {
-            return Err(differs("scenario hash", &a.hash, &b.hash));
-        }
-        if a.scenario != b.scenario {
-            return Err(differs("scenario name", &a.scenario, &b.scenario));
-        }
-        if first.version != d.version {
-            return Err(differs("routesim version", &first.version, &d.version));
-        }
-        if a.seed != b.seed {
-            return Err(differs("seed", &a.seed, &b.seed));
-        }
-        if a.total_replications != b.total_replications {
-            return Err(differs(
-                "total replications",
-                &a.total_replications,
-                &b.total_replications,
-            ));
-        }
+        same.value("scenario hash", &a.hash, &b.hash)?;
+        same.value("scenario name", &a.scenario, &b.scenario)?;
+        same.value("routesim version", &first.version, &d.version)?;
+        same.value("seed", &a.seed, &b.seed)?;
+        same.value(
+            "total replications",
+            &a.total_replications,
+            &b.total_replications,
+        )?;
         // A shard with no replications (more shards than replications) lists no services.
         let nonempty = |r: &ResultDir| !r.table.reps.is_empty();
-        if nonempty(first) && nonempty(d) && first.table.services != d.table.services {
-            return Err(differs(
-                "services",
-                &first.table.services.join(","),
-                &d.table.services.join(","),
-            ));
+        if nonempty(first) && nonempty(d) {
+            same.list("services", &first.table.services, &d.table.services, ",")?;
         }
-        if first.thresholds != d.thresholds {
-            return Err(differs(
-                "thresholds",
-                &first.thresholds.join(" "),
-                &d.thresholds.join(" "),
-            ));
-        }
+        same.list("thresholds", &first.thresholds, &d.thresholds, " ")?;
     }
     Ok(())
+}
+
+/// What two inputs of a merge must share, checked one value at a time: the
+/// first that differs is the error, naming both folders and what merge
+/// `combines`. (Run and sweep merges both check with it.)
+pub(crate) struct Shared<'a> {
+    pub first: &'a Path,
+    pub other: &'a Path,
+    pub combines: &'a str,
+}
+
+impl Shared<'_> {
+    pub fn value<T: PartialEq + std::fmt::Display>(
+        &self,
+        what: &str,
+        a: &T,
+        b: &T,
+    ) -> Result<(), String> {
+        if a == b {
+            Ok(())
+        } else {
+            Err(self.differs(what, a, b))
+        }
+    }
+
+    /// A list, shown joined with `sep` ("none" when empty), compared as a
+    /// list.
+    pub fn list(&self, what: &str, a: &[String], b: &[String], sep: &str) -> Result<(), String> {
+        if a == b {
+            return Ok(());
+        }
+        let show = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(sep)
+            }
+        };
+        Err(self.differs(what, &show(a), &show(b)))
+    }
+
+    /// The error for `what`, `a` in the first input and `b` in the other.
+    pub fn differs(
+        &self,
+        what: &str,
+        a: &dyn std::fmt::Display,
+        b: &dyn std::fmt::Display,
+    ) -> String {
+        format!(
+            "{} has {what} {b}, but {} has {a}; merge only combines {}",
+            self.other.display(),
+            self.first.display(),
+            self.combines
+        )
+    }
 }
 
 /// "1, 3-5, 9"
