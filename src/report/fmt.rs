@@ -45,6 +45,17 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A float as the shortest decimal that reads back as the same number (no
+/// rounding to 6 decimals): for values a file records to be parsed again,
+/// such as a threshold's bound.
+pub fn num_exact(v: f64) -> String {
+    if v == 0.0 {
+        "0".into() // and not "-0"
+    } else {
+        v.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +66,10 @@ mod tests {
         assert_eq!(num(0.1234567), "0.123457");
         assert_eq!(num(f64::NAN), "");
         assert_eq!(num(-0.0000001), "0");
+        assert_eq!(num_exact(0.1234567891), "0.1234567891");
+        assert_eq!(num_exact(2.0), "2");
+        assert_eq!(num_exact(-0.0), "0");
+        assert_eq!(num_exact(1e-7), "0.0000001");
         let mut v = Vec::new();
         push_str(&mut v, "a,b");
         push_f64(&mut v, f64::NAN, 3);

@@ -99,7 +99,7 @@ impl Threshold {
             self.service,
             metric_name(self.metric),
             self.op.symbol(),
-            super::fmt::num(self.value)
+            super::fmt::num_exact(self.value)
         )
     }
 
@@ -445,6 +445,26 @@ mod tests {
         assert!(parse_load("support:decisions_per_s>1", &svc)
             .unwrap_err()
             .contains("whole tenant"));
+    }
+
+    /// The normalised form keeps the bound exactly (merge judges the
+    /// shards' replications against the form it reads back).
+    #[test]
+    fn the_normalised_form_keeps_every_digit_of_the_bound() {
+        for src in [
+            "p_wait<0.1234567891",
+            "mean_wait_s<=0.0000004",
+            "service_level>=33.3333333%",
+        ] {
+            let t = parse(src, &[]).unwrap();
+            let again = parse(&t.expr(), &[]).unwrap();
+            assert_eq!(again.value, t.value, "{src} -> {}", t.expr());
+            assert_eq!(again.expr(), t.expr());
+        }
+        assert_eq!(
+            parse("p_wait<0.1234567891", &[]).unwrap().expr(),
+            "*:p_wait<0.1234567891"
+        );
     }
 
     #[test]
