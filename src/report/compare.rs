@@ -424,6 +424,35 @@ pub fn json_num(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// A row as `compare --format json` writes it: in `metrics`, and inside
+/// each significant interval cell.
+#[derive(Debug, Serialize)]
+pub struct JsonRow<'a> {
+    service: &'a str,
+    metric: &'a str,
+    direction: Direction,
+    base_mean: Option<f64>,
+    new_mean: Option<f64>,
+    diff: Option<f64>,
+    diff_ci95: Option<f64>,
+    verdict: Verdict,
+}
+
+impl<'a> JsonRow<'a> {
+    pub fn of(r: &'a Row) -> JsonRow<'a> {
+        JsonRow {
+            service: &r.service,
+            metric: r.metric,
+            direction: r.direction,
+            base_mean: json_num(r.base.mean),
+            new_mean: json_num(r.new.mean),
+            diff: json_num(r.diff),
+            diff_ci95: json_num(r.diff_ci95),
+            verdict: r.verdict,
+        }
+    }
+}
+
 /// The counts of each verdict, for the headline and JSON.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Counts {
@@ -473,17 +502,6 @@ impl Comparison {
 
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
-        struct JRow<'a> {
-            service: &'a str,
-            metric: &'a str,
-            direction: Direction,
-            base_mean: Option<f64>,
-            new_mean: Option<f64>,
-            diff: Option<f64>,
-            diff_ci95: Option<f64>,
-            verdict: Verdict,
-        }
-        #[derive(Serialize)]
         struct Doc<'a> {
             base: String,
             new: String,
@@ -492,7 +510,7 @@ impl Comparison {
             ok: bool,
             unmatched_services: &'a [String],
             thresholds: &'a [Gate],
-            metrics: Vec<JRow<'a>>,
+            metrics: Vec<JsonRow<'a>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             interval_counts: Option<Counts>,
             /// The significant per-interval cells.
@@ -507,20 +525,7 @@ impl Comparison {
             ok: !self.failed,
             unmatched_services: &self.unmatched,
             thresholds: &self.gates,
-            metrics: self
-                .rows
-                .iter()
-                .map(|r| JRow {
-                    service: &r.service,
-                    metric: r.metric,
-                    direction: r.direction,
-                    base_mean: json_num(r.base.mean),
-                    new_mean: json_num(r.new.mean),
-                    diff: json_num(r.diff),
-                    diff_ci95: json_num(r.diff_ci95),
-                    verdict: r.verdict,
-                })
-                .collect(),
+            metrics: self.rows.iter().map(JsonRow::of).collect(),
             interval_counts: self.intervals.as_ref().map(|i| i.counts()),
             intervals: self.intervals.as_ref().map(|i| i.significant_json()),
         };

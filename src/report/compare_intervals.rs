@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::compare::{
-    json_num, markdown_table, text_table, Counts, Direction, Gate, Row, Tolerance, Verdict,
+    json_num, markdown_table, text_table, Counts, Gate, JsonRow, Row, Tolerance, Verdict,
 };
 use super::results::ResultDir;
 
@@ -312,14 +312,8 @@ pub struct FailingInterval {
 pub struct JsonCell<'a> {
     interval_start_s: Option<f64>,
     interval_start: &'a str,
-    service: &'a str,
-    metric: &'a str,
-    direction: Direction,
-    base_mean: Option<f64>,
-    new_mean: Option<f64>,
-    diff: Option<f64>,
-    diff_ci95: Option<f64>,
-    verdict: Verdict,
+    #[serde(flatten)]
+    row: JsonRow<'a>,
 }
 
 pub const COMPARISON_INTERVALS_HEADER: &str = "interval_start_s,interval_start,service,metric,direction,base_mean,base_ci95,base_n,new_mean,new_ci95,new_n,diff,diff_ci95,rel_diff,verdict\n";
@@ -499,14 +493,7 @@ impl IntervalComparison {
             .map(|r| JsonCell {
                 interval_start_s: r.start_s.parse().ok(),
                 interval_start: &r.label,
-                service: &r.row.service,
-                metric: r.row.metric,
-                direction: r.row.direction,
-                base_mean: json_num(r.row.base.mean),
-                new_mean: json_num(r.row.new.mean),
-                diff: json_num(r.row.diff),
-                diff_ci95: json_num(r.row.diff_ci95),
-                verdict: r.row.verdict,
+                row: JsonRow::of(&r.row),
             })
             .collect()
     }
