@@ -551,6 +551,42 @@ mod tests {
     use super::*;
     use crate::report::compare::{parse_tolerance, COMPARISON_HEADER};
 
+    /// A cell writes its interval, then the row's fields in the row's
+    /// order; an undefined figure is null.
+    #[test]
+    fn a_json_cell_is_its_interval_then_the_row() {
+        let est = |mean| crate::stats::ci::Estimate {
+            mean,
+            ci95: 0.1,
+            min: 0.0,
+            max: 1.0,
+            n: 2,
+        };
+        let row = Row {
+            service: "support".into(),
+            metric: "p_wait",
+            direction: crate::report::compare::Direction::LowerIsBetter,
+            base: est(f64::NAN),
+            new: est(0.5),
+            diff: f64::NAN,
+            diff_ci95: f64::NAN,
+            verdict: Verdict::Undetermined,
+        };
+        let cell = JsonCell {
+            interval_start_s: Some(900.0),
+            interval_start: "2026-01-05T00:15",
+            row: JsonRow::of(&row),
+        };
+        assert_eq!(
+            serde_json::to_string(&cell).unwrap(),
+            concat!(
+                r#"{"interval_start_s":900.0,"interval_start":"2026-01-05T00:15","#,
+                r#""service":"support","metric":"p_wait","direction":"lower_is_better","#,
+                r#""base_mean":null,"new_mean":0.5,"diff":null,"diff_ci95":null,"verdict":"undetermined"}"#
+            )
+        );
+    }
+
     const HEADER: &str = "replication,service,interval_start_s,interval_start,offered,queued,handled,abandoned,failed,service_level,mean_wait_s,wait_p90_s,mean_queue_length,max_queue_length,selectable_users,occupancy,engaged,slot_occupancy\n";
 
     /// intervals.csv text: per replication and interval start (s), the
