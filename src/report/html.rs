@@ -604,13 +604,36 @@ fn axis_value(v: &str) -> Option<f64> {
 
 /// What report.html takes from sweep.json: the scenario name (and shard) for
 /// the title, named after the scenario rather than the folder so a merge of
-/// shards writes the same page as the unsharded sweep, and the `--zip` groups.
+/// shards writes the same page as the unsharded sweep, the `--zip` groups,
+/// and the thresholds with each point's verdicts.
 #[derive(serde::Deserialize, Default)]
 struct SweepMeta {
     scenario: Option<String>,
     shard: Option<String>,
     #[serde(default)]
     zip: Vec<Vec<String>>,
+    #[serde(default)]
+    thresholds: Vec<String>,
+    #[serde(default)]
+    points: Vec<PointVerdicts>,
+}
+
+#[derive(serde::Deserialize)]
+struct PointVerdicts {
+    point: u64,
+    /// Empty for a point this shard ran no replication of.
+    #[serde(default)]
+    thresholds: Vec<PointVerdict>,
+}
+
+#[derive(serde::Deserialize)]
+struct PointVerdict {
+    expr: String,
+    observed: Option<f64>,
+    ok: bool,
+    /// Per-interval thresholds: how many intervals fail.
+    #[serde(default)]
+    failing_intervals: Option<u64>,
 }
 
 impl SweepMeta {
@@ -841,8 +864,79 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
         b.push_str("</tr>\n");
     }
     b.push_str("</table>\n</section>\n");
+    sweep_thresholds_section(&mut b, &meta, &points, &values, &keys);
     write_atomic(&dir.join("report.html"), page(&title, &b).as_bytes())?;
     Ok(())
+}
+
+/// Each point's verdict on each of the sweep's thresholds (sweep.json), and
+/// how many points pass them all: the answer to "which settings meet the
+/// target".
+fn sweep_thresholds_section(
+    b: &mut String,
+    meta: &SweepMeta,
+    points: &[String],
+    values: &[Vec<String>],
+    keys: &[&str],
+) {
+    b.push_str("<section id=\"thresholds\">\n<h2>Thresholds</h2>\n");
+    if meta.thresholds.is_empty() {
+        b.push_str("<p class=\"note\">No thresholds were set.</p>\n</section>\n");
+        return;
+    }
+    let verdicts = |id: &str| {
+        let p: u64 = id.parse().ok()?;
+        let v = &meta.points.iter().find(|v| v.point == p)?.thresholds;
+        (!v.is_empty()).then_some(v)
+    };
+    let run = points.iter().filter(|id| verdicts(id).is_some()).count();
+    let pass = (points.iter().filter_map(|id| verdicts(id)))
+        .filter(|v| v.iter().all(|v| v.ok))
+        .count();
+    let _ = writeln!(
+        b,
+        "<p class=\"note\">{pass} of {run} points pass every threshold{}.</p>",
+        match points.len() - run {
+            0 => String::new(),
+            n => format!(" ({n} not run in this shard)"),
+        }
+    );
+    b.push_str("<table><tr><th>point</th>");
+    for k in keys {
+        let _ = write!(b, "<th>{}</th>", esc(k));
+    }
+    for t in &meta.thresholds {
+        let _ = write!(b, "<th><code>{}</code></th>", esc(t));
+    }
+    b.push_str("</tr>\n");
+    for (p, id) in points.iter().enumerate() {
+        let _ = write!(b, "<tr><td>{}</td>", esc(id));
+        for v in &values[p] {
+            let _ = write!(b, "<td>{}</td>", esc(v));
+        }
+        let found = verdicts(id);
+        for t in &meta.thresholds {
+            match found.and_then(|vs| vs.iter().find(|v| &v.expr == t)) {
+                Some(v) => {
+                    let failing = match v.failing_intervals {
+                        Some(1) => "; 1 interval fails".to_string(),
+                        Some(n) if n > 1 => format!("; {n} intervals fail"),
+                        _ => String::new(),
+                    };
+                    let _ = write!(
+                        b,
+                        "<td class=\"{}\">{} ({}{failing})</td>",
+                        if v.ok { "ok" } else { "fail" },
+                        if v.ok { "pass" } else { "FAIL" },
+                        v.observed.map_or("undefined".into(), cell),
+                    );
+                }
+                None => b.push_str("<td>–</td>"),
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</table>\n</section>\n");
 }
 
 #[cfg(test)]
@@ -930,6 +1024,51 @@ mod tests {
             })
             .map(|t| t.replace("&#39;", "'"))
             .collect()
+    }
+
+    /// The thresholds section: each point's verdicts from sweep.json, the
+    /// points that pass them all, and a point a shard did not run.
+    #[test]
+    fn sweep_report_shows_each_points_verdicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let points = [vec!["18"], vec!["20"], vec!["22"]];
+        let csv = sweep_csv(&["users.agent.count"], &points);
+        std::fs::write(dir.path().join("sweep.csv"), csv).unwrap();
+        write_sweep_report(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(html.contains("No thresholds were set."), "no sweep.json");
+        let verdicts = |p_wait: f64, ok: bool, sl_ok: bool, failing: u32| {
+            format!(
+                r#"[{{"expr": "*:p_wait<0.5", "observed": {p_wait}, "ok": {ok}}},
+                   {{"expr": "every_interval:*:service_level>=0.6", "observed": 0.5, "ok": {sl_ok},
+                     "worst_interval": "2026-11-23T10:15", "failing_intervals": {failing}}}]"#
+            )
+        };
+        let json = format!(
+            r#"{{"scenario": "mmc", "thresholds": ["*:p_wait<0.5", "every_interval:*:service_level>=0.6"],
+               "points": [{{"point": 0, "thresholds": {}}}, {{"point": 1, "thresholds": {}}},
+                          {{"point": 2, "thresholds": []}}]}}"#,
+            verdicts(0.7, false, false, 2),
+            verdicts(0.3, true, true, 0)
+        );
+        std::fs::write(dir.path().join("sweep.json"), json).unwrap();
+        write_sweep_report(dir.path()).unwrap();
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        let section = html
+            .split("id=\"thresholds\"")
+            .nth(1)
+            .expect("a thresholds section");
+        assert!(
+            section.contains("1 of 2 points pass every threshold (1 not run in this shard)"),
+            "{section}"
+        );
+        assert!(section.contains("<th><code>*:p_wait&lt;0.5</code></th>"));
+        assert!(section.contains("<td>0</td><td>18</td><td class=\"fail\">FAIL (0.7)</td><td class=\"fail\">FAIL (0.5; 2 intervals fail)</td>"), "{section}");
+        assert!(section.contains("<td>1</td><td>20</td><td class=\"ok\">pass (0.3)</td><td class=\"ok\">pass (0.5)</td>"), "{section}");
+        assert!(
+            section.contains("<td>2</td><td>22</td><td>–</td><td>–</td>"),
+            "{section}"
+        );
     }
 
     #[test]
