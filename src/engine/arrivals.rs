@@ -19,8 +19,8 @@ pub enum ArrivalGen {
 /// The profile interval a draw last looked at: from `from` until `to` (the
 /// interval's end, or an earlier UTC offset change) the rate is `rates[k]`.
 /// Consecutive arrivals mostly fall in the same interval, so the next draw
-/// reuses it instead of converting its time to the local clock again (the
-/// year benchmark: ~2 % of the run). Exact: the interval divides the
+/// reuses it instead of converting its time to the local clock again
+/// (benches/year.toml: 1 % of the instructions). Exact: the interval divides the
 /// profile's period (a day or a week) and local time runs alike with
 /// simulated time until `to`, so a look from any time in [from, to) finds
 /// the same `k` and `to`.
