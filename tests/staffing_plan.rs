@@ -398,10 +398,45 @@ fn shrinkage_must_be_a_share_below_one_named_by_its_key() {
     }
     assert!(!out.exists());
     // 0 and an integer 0 are fine; so is a fraction.
-    for value in ["0", "0.0", "0.25"] {
+    for value in ["0", "0.0", "0.25", "0.6"] {
         let scn = planner_day(dir.path(), "fine.toml", Some(value));
-        routesim().arg("validate").arg(&scn).assert().success();
+        routesim()
+            .arg("validate")
+            .arg(&scn)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("shrinkage").not());
     }
+}
+
+/// A valid shrinkage above 0.6 is more likely the share of time on the
+/// floor than away from it: a warning says what it does to the headcount,
+/// in the key's place or for the flag; the command still runs.
+#[test]
+fn an_implausible_shrinkage_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = planner_day(dir.path(), "high.toml", Some("0.9"));
+    routesim()
+        .arg("validate")
+        .arg(&scn)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: ",
+        ))
+        .stderr(predicate::str::contains(
+            "users.agents.shrinkage: shrinkage 0.9 means 90 % of paid time away from the floor: staff schedules 10.0x the agents on the floor",
+        ));
+    let scn = planner_day(dir.path(), "ok.toml", None);
+    routesim()
+        .arg("staff")
+        .arg(&scn)
+        .args(["--shrinkage", "0.75", "--set", "simulation.duration=1h", "--quiet", "-o"])
+        .arg(dir.path().join("o"))
+        .assert()
+        .stderr(predicate::str::contains(
+            "warning: --shrinkage: shrinkage 0.75 means 75 % of paid time away from the floor: staff schedules 4.0x",
+        ));
 }
 
 #[test]

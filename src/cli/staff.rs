@@ -8,7 +8,7 @@ use crate::model::time::format_duration;
 use crate::planner::erlang::Erlang;
 use crate::planner::staff::{prepare, StaffError, StaffOptions};
 use crate::scenario::limits::MAX_THREADS;
-use crate::scenario::units::{check_shrinkage, SHRINKAGE_HINT};
+use crate::scenario::units::{check_shrinkage, shrinkage_warning, SHRINKAGE_HINT};
 
 #[derive(Args, Debug)]
 pub struct StaffArgs {
@@ -68,6 +68,9 @@ fn parse_shrinkage(s: &str) -> Result<f64, String> {
 }
 
 pub fn execute(a: StaffArgs) -> i32 {
+    if let Some(w) = a.shrinkage.and_then(shrinkage_warning) {
+        eprintln!("warning: --shrinkage: {w}");
+    }
     let opts = StaffOptions {
         sets: super::run::with_load_scale(&a.set, a.load_scale),
         group: a.group.clone(),

@@ -23,6 +23,22 @@ pub fn check_shrinkage(x: f64) -> Result<f64, String> {
     }
 }
 
+/// Shrinkage above which a valid value is more likely a slip (the share of
+/// time *on* the floor, say) than a plan: contact centres plan about 0.2-0.4.
+const PLAUSIBLE_SHRINKAGE: f64 = 0.6;
+
+/// A warning for a valid shrinkage above `PLAUSIBLE_SHRINKAGE`, saying what
+/// it does to the headcount.
+pub fn shrinkage_warning(x: f64) -> Option<String> {
+    (x > PLAUSIBLE_SHRINKAGE).then(|| {
+        format!(
+            "shrinkage {x} means {:.0} % of paid time away from the floor: staff schedules {:.1}x the agents on the floor (contact centres plan about 0.2-0.4; is {x} the share of time on the floor?)",
+            x * 100.0,
+            1.0 / (1.0 - x)
+        )
+    })
+}
+
 fn unit_micros(unit: &str) -> Option<f64> {
     Some(match unit {
         "us" => 1.0,

@@ -13,7 +13,7 @@ use crate::model::*;
 use crate::scenario::dist::Dist;
 use crate::scenario::limits::MAX_USERS;
 use crate::scenario::raw::{Capacity, RawScenario};
-use crate::scenario::units::check_shrinkage;
+use crate::scenario::units::{check_shrinkage, shrinkage_warning};
 
 pub fn build_users(
     cx: &mut Ctx,
@@ -169,8 +169,13 @@ pub fn build_users(
         }
         // Only `staff` uses it (on-floor -> scheduled headcount); checked
         // here so `validate` and `run` refuse a bad value too.
-        if let Err(m) = check_shrinkage(u.shrinkage()) {
-            cx.problem(format!("{loc}.shrinkage"), m);
+        match check_shrinkage(u.shrinkage()) {
+            Err(m) => cx.problem(format!("{loc}.shrinkage"), m),
+            Ok(x) => {
+                if let Some(w) = shrinkage_warning(x) {
+                    cx.warn(format!("{loc}.shrinkage"), w);
+                }
+            }
         }
         let mut shifts = WeeklyWindows::default();
         weekly(cx, &format!("{loc}.shifts"), &u.shifts, &mut shifts);
