@@ -8,12 +8,11 @@
 # Usage: bash benches/core.sh            (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/common.sh
 cargo build --release --quiet
-bin=target/release/routesim
+bin=$BIN
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 measure() { # $1 = scenario, $2 = label, rest = extra flags
   local scn=$1 label=$2; shift 2

@@ -16,11 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-cargo build --release --locked -q
-cargo build --release -q --manifest-path benches/reference-mmc/Cargo.toml \
-  --target-dir target/reference-mmc
-ref=target/reference-mmc/release/heapbench
-bin=target/release/routesim
+source benches/common.sh
+build_with_reference
+ref=$REF
+bin=$BIN
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -28,21 +27,11 @@ cp benches/mmc20.toml "$tmp/mmc.toml"
 sed 's|^handle_time = .*|&\npatience = { dist = "exponential", mean = "120s" }|' \
   benches/mmc20.toml >"$tmp/mmc-patience.toml"
 
-wall() { # prints the wall seconds of "$@" (output discarded)
-  local s e
-  s=$(date +%s.%N)
-  "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }
-  e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 declare -A t
 for i in $(seq "$rounds"); do
-  # The reference prints one line per model: "mmc c=20 pat=None N=...: 1.234 s, ...".
-  mapfile -t lines < <("$ref" mmc 1)
-  t[ref-mmc]+="$(sed -E 's/.*: ([0-9.]+) s,.*/\1/' <<<"${lines[0]}") "
-  t[ref-mmc-patience]+="$(sed -E 's/.*: ([0-9.]+) s,.*/\1/' <<<"${lines[1]}") "
+  mapfile -t lines < <(reference_times)
+  t[ref-mmc]+="${lines[0]} "
+  t[ref-mmc-patience]+="${lines[1]} "
   for m in mmc mmc-patience; do
     t[$m-nosess]+="$(wall "$bin" run "$tmp/$m.toml" -o "$tmp/out" --threads 1 --quiet --no-sessions) "
     if [ "${SESSIONS:-1}" != 0 ]; then
