@@ -637,12 +637,16 @@ struct PointVerdict {
 }
 
 impl SweepMeta {
-    /// `dir/sweep.json`, or nothing known when it is absent or unreadable.
-    fn read(dir: &Path) -> SweepMeta {
-        std::fs::read_to_string(dir.join("sweep.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+    /// `dir/sweep.json`, or nothing known when there is none. One that does
+    /// not parse is an error: the page would silently lose its title, zip
+    /// groups and thresholds.
+    fn read(dir: &Path) -> io::Result<SweepMeta> {
+        let path = dir.join("sweep.json");
+        match std::fs::read_to_string(&path) {
+            Ok(t) => serde_json::from_str(&t).map_err(|e| bad_data(&path, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(SweepMeta::default()),
+            Err(e) => Err(bad_data(&path, e)),
+        }
     }
 
     fn title(&self, dir: &Path) -> String {
@@ -775,7 +779,7 @@ pub fn write_sweep_report(dir: &Path) -> io::Result<()> {
     let cats: Vec<String> = x_vals.iter().map(|s| s.to_string()).collect();
     let keys: Vec<&str> = params.iter().map(|(_, k)| k.as_str()).collect();
     let x_name = keys[xk];
-    let meta = SweepMeta::read(dir);
+    let meta = SweepMeta::read(dir)?;
     let (with_x, line_keys) = meta.split_keys(&keys, &varied);
     let lines = Lines::new(&keys, &values, &line_keys);
     let title = meta.title(dir);
@@ -1037,6 +1041,9 @@ mod tests {
         write_sweep_report(dir.path()).unwrap();
         let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
         assert!(html.contains("No thresholds were set."), "no sweep.json");
+        std::fs::write(dir.path().join("sweep.json"), "{\"points\": 3}").unwrap();
+        let err = write_sweep_report(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("sweep.json: invalid type"), "{err}");
         let verdicts = |p_wait: f64, ok: bool, sl_ok: bool, failing: u32| {
             format!(
                 r#"[{{"expr": "*:p_wait<0.5", "observed": {p_wait}, "ok": {ok}}},
