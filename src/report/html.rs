@@ -888,13 +888,16 @@ fn sweep_thresholds_section(
         b.push_str("<p class=\"note\">No thresholds were set.</p>\n</section>\n");
         return;
     }
-    let verdicts = |id: &str| {
-        let p: u64 = id.parse().ok()?;
-        let v = &meta.points.iter().find(|v| v.point == p)?.thresholds;
-        (!v.is_empty()).then_some(v)
-    };
-    let run = points.iter().filter(|id| verdicts(id).is_some()).count();
-    let pass = (points.iter().filter_map(|id| verdicts(id)))
+    // Each point's verdicts (none: not run in this shard), looked up once.
+    let by_point: BTreeMap<u64, &[PointVerdict]> = (meta.points.iter())
+        .filter(|v| !v.thresholds.is_empty())
+        .map(|v| (v.point, v.thresholds.as_slice()))
+        .collect();
+    let found: Vec<Option<&[PointVerdict]>> = (points.iter())
+        .map(|id| id.parse().ok().and_then(|p: u64| by_point.get(&p).copied()))
+        .collect();
+    let run = found.iter().flatten().count();
+    let pass = (found.iter().flatten())
         .filter(|v| v.iter().all(|v| v.ok))
         .count();
     let _ = writeln!(
@@ -918,9 +921,8 @@ fn sweep_thresholds_section(
         for v in &values[p] {
             let _ = write!(b, "<td>{}</td>", esc(v));
         }
-        let found = verdicts(id);
         for t in &meta.thresholds {
-            match found.and_then(|vs| vs.iter().find(|v| &v.expr == t)) {
+            match found[p].and_then(|vs| vs.iter().find(|v| &v.expr == t)) {
                 Some(v) => {
                     let failing = match v.failing_intervals {
                         Some(1) => "; 1 interval fails".to_string(),
