@@ -969,6 +969,22 @@ bad_scenario!(
     says: ["t.csv", "`time`", "`at`", "same column"],
 );
 
+// A broadcast would ring a user named twice twice.
+bad_scenario!(
+    preferred_user_named_twice,
+    edit: ["rate = \"1080/h\"" => "rate = \"1080/h\"\npreferred_users = [\"agent-3\", \"agent-1\", \"agent-3\"]"],
+    key: "arrivals.0.preferred_users",
+    says: ["`agent-3` is named twice", "at most once"],
+);
+
+bad_scenario!(
+    trace_preferred_user_named_twice,
+    edit: ["rate = \"1080/h\"" => "trace = \"t.csv\""],
+    files: ["t.csv" => "time,preferred\n1,agent-2\n2,agent-2;agent-2\n"],
+    key: "arrivals.0.trace",
+    says: ["t.csv, line 3", "`agent-2` is named twice"],
+);
+
 #[test]
 fn agents_flag_above_the_cap() {
     let mut c = routesim();

@@ -522,9 +522,10 @@ pub struct RawArrival {
     pub patience: Option<DistSpec>,
     /// Task priority. Default: the service's `default_priority`.
     pub priority: Option<String>,
-    /// Up to 10 users tried first, in this order, while selectable.
-    /// Default: none.
+    /// Up to 10 users tried first, in this order, while selectable; each
+    /// at most once. Default: none.
     #[serde(default)]
+    #[schemars(length(max = 10), extend("uniqueItems" = true))]
     pub preferred_users: Vec<String>,
 }
 

@@ -262,6 +262,13 @@ fn preferred_list(
                 .ok_or_else(|| format!("unknown user `{}` among the preferred users", n.trim()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A user named twice would be rung twice by one broadcast.
+    if let Some(i) = (1..ids.len()).find(|&i| ids[..i].contains(&ids[i])) {
+        return Err(format!(
+            "user `{}` is named twice among the preferred users; name each at most once",
+            names[i].trim()
+        ));
+    }
     preferred.push(ids);
     Ok(Some(preferred.len() as u32 - 1))
 }
