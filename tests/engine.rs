@@ -205,3 +205,24 @@ fn scenario_thresholds_are_checked_when_loading() {
         "{err}"
     );
 }
+
+/// Users are named as the README's `[[users]]` `id` row says: a group given
+/// `count` (1 too) is numbered, a group without one is a single user `id`.
+#[test]
+fn user_names_follow_the_count_key() {
+    let base = mmc_scenario(0.1, 60.0, 3, None, 20.0, 1.0, 1);
+    let names = |from: &str, to: &str| -> Vec<String> {
+        assert!(base.contains(from), "{from}");
+        load(&base.replacen(from, to, 1))
+            .users
+            .iter()
+            .map(|u| u.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names("count = 3", "count = 3"),
+        ["agent-1", "agent-2", "agent-3"]
+    );
+    assert_eq!(names("count = 3", "count = 1"), ["agent-1"]);
+    assert_eq!(names("count = 3\n", ""), ["agent"]);
+}

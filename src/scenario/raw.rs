@@ -438,7 +438,8 @@ pub struct RawProfile {
     expecting = "a user group: a [[users]] table with id, count, services and licenses"
 )]
 pub struct RawUser {
-    /// User id; with `count > 1` the group expands to id-1 .. id-N. Required.
+    /// User id; a group given `count` or `staffing` expands to id-1 .. id-N
+    /// (`count = 1` too); without either it is one user named id. Required.
     pub id: String,
     /// Group size, at least 1. Default: 1.
     pub count: Option<i64>,
