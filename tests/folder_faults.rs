@@ -206,6 +206,40 @@ fn a_second_writer_is_refused_and_told_who_writes() {
     );
 }
 
+/// compare adds comparison.csv to a result folder: it takes the folder's
+/// lock as the writers do, so it is refused while a run writes the folder,
+/// and it leaves no lock behind.
+#[test]
+fn compare_takes_the_folders_lock() {
+    let s = Setup::new(0.5);
+    let out = s.root.join("out");
+    s.complete(3, &out);
+    let compare = || {
+        Command::new(BIN)
+            .args(["compare", "--format", "json"])
+            .arg(&out)
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let lock = fs::File::create(s.root.join(".out.lock")).unwrap();
+    lock.lock().unwrap();
+    fs::write(s.root.join(".out.lock"), "4242").unwrap();
+    let o = compare();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("(process 4242) is writing this folder"),
+        "{err}"
+    );
+    assert!(!out.join("comparison.csv").exists());
+    drop(lock);
+    let o = compare();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("comparison.csv").exists());
+    assert!(!s.root.join(".out.lock").exists(), "{:?}", names(&s.root));
+}
+
 /// A run folder with one thing changed, and what merge and compare must say.
 struct Tamper {
     file: &'static str,

@@ -8,6 +8,7 @@ use crate::report::atomic::{commit_all, stage};
 use crate::report::compare::{compare, parse_tolerance, Gate, Tolerance};
 use crate::report::compare_intervals::{IntervalComparison, IntervalTable, INTERVALS_FILE};
 use crate::report::fmt::num;
+use crate::report::outdir::FolderLock;
 use crate::report::results::ResultDir;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -102,6 +103,16 @@ pub fn execute(a: CompareArgs) -> i32 {
     if let Some(i) = &c.intervals {
         files.push((dir.join(INTERVALS_FILE), i.to_csv()));
     }
+    // Held until the files are in (and a stale one removed): a run writing
+    // this folder waits for it or is refused, and cannot swap the folder
+    // under them.
+    let _lock = match FolderLock::take(&dir) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("compare: {}: cannot write output: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
     if let Err(m) = write_all(&dir, files) {
         eprintln!("compare: {m}");
         return EXIT_BAD_INPUT;

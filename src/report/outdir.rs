@@ -115,6 +115,36 @@ impl OutDir {
     }
 }
 
+/// A result folder's lock held by a command that adds files to the folder
+/// instead of replacing it (`compare`), so a run writing the same folder
+/// cannot swap it while those files go in.
+pub struct FolderLock(Option<(File, PathBuf)>);
+
+impl FolderLock {
+    /// Takes `dest`'s lock (creating the folders above it); `dest` may be
+    /// missing but not a file.
+    pub fn take(dest: &Path) -> io::Result<FolderLock> {
+        let (parent, name) = split(&resolve(dest)?)?;
+        fs::create_dir_all(&parent)?;
+        lock(&parent.join(format!(".{name}.lock"))).map(|l| FolderLock(Some(l)))
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        release(self.0.take());
+    }
+}
+
+/// Unlinks a lock file while still holding it; a waiter that opened the old
+/// file sees it gone and retries (see `lock`).
+fn release(lock: Option<(File, PathBuf)>) {
+    if let Some((file, path)) = lock {
+        let _ = fs::remove_file(&path);
+        drop(file);
+    }
+}
+
 impl Drop for OutDir {
     fn drop(&mut self) {
         // After a swap the staging path holds the previous run (or nothing).
@@ -122,12 +152,7 @@ impl Drop for OutDir {
         let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
         live.retain(|(s, _)| *s != self.stage);
         drop(live);
-        if let Some((file, path)) = self.lock.take() {
-            // Unlink while still holding the lock; a waiter that opened the
-            // old file sees it gone and retries (see `lock`).
-            let _ = fs::remove_file(&path);
-            drop(file);
-        }
+        release(self.lock.take());
     }
 }
 
