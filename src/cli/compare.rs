@@ -103,9 +103,9 @@ pub fn execute(a: CompareArgs) -> i32 {
     if let Some(i) = &c.intervals {
         files.push((dir.join(INTERVALS_FILE), i.to_csv()));
     }
-    // Held until the files are in (and a stale one removed): a run writing
-    // this folder waits for it or is refused, and cannot swap the folder
-    // under them.
+    // Held until the files are in (and a stale one removed): a run into
+    // this folder meanwhile is refused instead of swapping the folder under
+    // them, and compare is refused while a run writes it.
     let _lock = match FolderLock::take(&dir) {
         Ok(l) => l,
         Err(e) => {

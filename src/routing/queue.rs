@@ -276,9 +276,9 @@ impl ServiceQueue {
         }
         // Dead entries behind a live head stay until they reach the front,
         // and a look past the head (its task rings) steps over them: drop
-        // them all once they outnumber a quarter of the live ones (each costs
-        // a few looks at most; benches/year.toml: two in three entries looked
-        // at were dead).
+        // them all once they outnumber a quarter of the live ones, so each
+        // dead entry costs a few looks at most (benches/year.toml: two in
+        // three entries looked at were dead).
         if q.len() > self.live[l] as usize * 5 / 4 + 16 {
             q.retain(|&e| is_live(e));
         }
