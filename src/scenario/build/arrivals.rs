@@ -168,7 +168,19 @@ pub fn build_arrivals(
         } else {
             let file = a.trace.as_deref().unwrap_or_default();
             match load_trace(&cx.base.join(file), clock, sim, &user_index, preferred) {
-                Ok(rows) => ArrivalPattern::Trace(rows),
+                Ok((rows, late)) => {
+                    if rows.is_empty() {
+                        let why = match late {
+                            0 => format!("trace file {file} has no rows"),
+                            n => format!("every row of trace file {file} ({n}) comes at or after the end of the run (warm-up + duration)"),
+                        };
+                        cx.warn(
+                            format!("{loc}.trace"),
+                            format!("{why}: this source sends no chats"),
+                        );
+                    }
+                    ArrivalPattern::Trace(rows)
+                }
                 Err(m) => {
                     cx.problem(format!("{loc}.trace"), m);
                     continue;
@@ -288,14 +300,14 @@ const TRACE_COLUMNS: [&[&str]; 6] = [
 /// (warm-up included) or a local date-time "YYYY-MM-DDTHH:MM:SS". Optional:
 /// `channel`, `priority`, `handle_time` (s), `patience` (s), `preferred`
 /// (user names separated by `;`, best first). Rows after the end of the
-/// measured window are ignored.
+/// measured window are ignored: returns the rows kept and how many were.
 fn load_trace(
     path: &Path,
     clock: &Clock,
     sim: &SimSettings,
     user_index: &HashMap<&str, UserId>,
     preferred: &mut Vec<Vec<UserId>>,
-) -> Result<Vec<TraceArrival>, String> {
+) -> Result<(Vec<TraceArrival>, usize), String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("trace file {shown}: {e}"))?;
     let mut rdr = csv::ReaderBuilder::new()
@@ -328,7 +340,7 @@ fn load_trace(
     let (c_channel, c_priority) = (col(TRACE_COLUMNS[1]), col(TRACE_COLUMNS[2]));
     let (c_handle, c_patience) = (col(TRACE_COLUMNS[3]), col(TRACE_COLUMNS[4]));
     let c_pref = col(TRACE_COLUMNS[5]);
-    let mut rows = Vec::new();
+    let (mut rows, mut late) = (Vec::new(), 0);
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| format!("trace file {shown}, line {line}: {e}"))?;
@@ -354,6 +366,7 @@ fn load_trace(
             }
         };
         if at >= sim.measure_end() {
+            late += 1;
             continue;
         }
         let secs = |c: Option<usize>, what: &str| -> Result<Option<Time>, String> {
@@ -388,5 +401,5 @@ fn load_trace(
     }
     // Stable: equal times keep the file's order.
     rows.sort_by_key(|r| r.at);
-    Ok(rows)
+    Ok((rows, late))
 }
