@@ -12,7 +12,9 @@ use super::per_interval::IntervalFigures;
 use crate::model::Scenario;
 use crate::scenario::units::parse_duration;
 use crate::stats::ci::Estimate;
-use crate::stats::{any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS};
+use crate::stats::{
+    any_metric_index, metric_index, metric_name, LOAD_METRICS, METRICS, N_METRICS, SHARES,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Op {
@@ -299,6 +301,9 @@ fn parse_plain(src: &str, services: &[&str], load: bool) -> Result<Threshold, St
     if !value.is_finite() {
         return Err(bad_value(src, rhs));
     }
+    if let Some(range) = never_holds(metric, bound, op, value) {
+        return Err(format!("threshold `{src}` can never hold: {range}"));
+    }
     Ok(Threshold {
         source: src.to_string(),
         service: service.to_string(),
@@ -307,6 +312,38 @@ fn parse_plain(src: &str, services: &[&str], load: bool) -> Result<Threshold, St
         op,
         value,
         per_interval: false,
+    })
+}
+
+/// What the tested figure's range is, when `figure OP value` cannot hold for
+/// any figure in it (a gate that always fails is a mistake: `>= 1.5` for
+/// 1.5 %, a sign dropped). Every metric is at least 0 and a share at most 1;
+/// a confidence bound may pass one end (a lower bound below 0).
+fn never_holds(metric: usize, bound: Bound, op: Op, v: f64) -> Option<String> {
+    let name = metric_name(metric);
+    let share = SHARES.contains(&name);
+    let lo = if bound == Bound::Lower {
+        f64::NEG_INFINITY
+    } else {
+        0.0
+    };
+    let hi = if share && bound != Bound::Upper {
+        1.0
+    } else {
+        f64::INFINITY
+    };
+    let possible = match op {
+        Op::Lt => v > lo,
+        Op::Le => v >= lo,
+        Op::Gt => v < hi,
+        Op::Ge => v <= hi,
+        Op::Eq => (lo..=hi).contains(&v),
+        Op::Ne => true,
+    };
+    (!possible).then(|| match (share, hi.is_finite()) {
+        (true, true) => format!("`{name}` is a share from 0 to 1 (write 80 % as 0.8 or 80%)"),
+        (true, false) => format!("`{name}` is a share, never below 0"),
+        _ => format!("`{name}` is never below 0"),
     })
 }
 
@@ -465,6 +502,50 @@ mod tests {
             parse("p_wait<0.1234567891", &[]).unwrap().expr(),
             "*:p_wait<0.1234567891"
         );
+    }
+
+    /// A gate no figure could pass is refused; one at the edge of the
+    /// figure's range, or on a confidence bound that may pass that edge, is
+    /// not.
+    #[test]
+    fn thresholds_that_can_never_hold() {
+        for (src, says) in [
+            (
+                "service_level>=1.5",
+                "`service_level` is a share from 0 to 1",
+            ),
+            (
+                "every_interval:p_wait>150%",
+                "`p_wait` is a share from 0 to 1",
+            ),
+            ("p_abandon<=-0.05", "`p_abandon` is a share from 0 to 1"),
+            ("engaged==2", "`engaged` is a share from 0 to 1"),
+            ("mean_wait_s<0", "`mean_wait_s` is never below 0"),
+            ("*:failed<0", "`failed` is never below 0"),
+            ("p_abandon@upper<0", "`p_abandon` is a share, never below 0"),
+            (
+                "service_level@lower>1",
+                "`service_level` is a share from 0 to 1",
+            ),
+        ] {
+            let e = parse(src, &[]).expect_err(src);
+            assert!(
+                e.contains("can never hold") && e.contains(says),
+                "{src}: {e}"
+            );
+        }
+        for src in [
+            "service_level>=1",
+            "service_level>=100%",
+            "p_abandon<=0",
+            "failed==0",
+            "mean_wait_s<0.001",
+            "p_abandon@lower<=-0.01",
+            "service_level@upper>1",
+            "p_wait!=2",
+        ] {
+            assert!(parse(src, &[]).is_ok(), "{src}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::summary::{MetricTable, Summary, SummaryMeta};
-use crate::stats::{metric_index, METRICS};
+use crate::stats::{metric_index, METRICS, SHARES};
 
 /// The most replications a scenario may ask for (as `simulation.replications`).
 pub const MAX_REPLICATIONS: u32 = 1_000_000;
@@ -23,15 +23,6 @@ const COUNTS: [&str; 10] = [
     "ronas",
     "direct",
     "max_queue_length",
-];
-/// Shares: in [0, 1] when defined.
-const SHARES: [&str; 6] = [
-    "p_wait",
-    "service_level",
-    "acceptance_sla",
-    "p_abandon",
-    "reachability",
-    "occupancy",
 ];
 /// Counts of tasks that cannot exceed the tasks offered.
 const AT_MOST_OFFERED: [&str; 5] = ["queued", "handled", "abandoned", "failed", "cancelled"];

@@ -41,6 +41,19 @@ pub const METRICS: [&str; 28] = [
 ];
 pub const N_METRICS: usize = METRICS.len();
 
+/// Metrics that are shares, from 0 to 1 when defined (every metric is at
+/// least 0).
+pub const SHARES: [&str; 8] = [
+    "p_wait",
+    "service_level",
+    "acceptance_sla",
+    "p_abandon",
+    "reachability",
+    "occupancy",
+    "engaged",
+    "slot_occupancy",
+];
+
 /// Index of a metric by name.
 pub fn metric_index(name: &str) -> Option<usize> {
     METRICS.iter().position(|m| *m == name)
