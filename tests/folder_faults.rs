@@ -238,6 +238,21 @@ fn compare_takes_the_folders_lock() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("comparison.csv").exists());
     assert!(!s.root.join(".out.lock").exists(), "{:?}", names(&s.root));
+    // -o naming a file is refused before any work, as run's is.
+    let file = s.root.join("a-file");
+    fs::write(&file, "x").unwrap();
+    let o = Command::new(BIN)
+        .arg("compare")
+        .arg(&out)
+        .arg(&out)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is an existing file, not a folder"), "{err}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
 }
 
 /// A run folder with one thing changed, and what merge and compare must say.

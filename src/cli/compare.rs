@@ -49,6 +49,11 @@ pub struct CompareArgs {
 }
 
 pub fn execute(a: CompareArgs) -> i32 {
+    if let Some(out) = &a.out {
+        if let Err(code) = super::check_out_dir(out) {
+            return code;
+        }
+    }
     let read = |d: &PathBuf| ResultDir::read(d).map_err(|m| eprintln!("compare: {m}"));
     let (Ok(base), Ok(new)) = (read(&a.base), read(&a.new)) else {
         return EXIT_BAD_INPUT;
